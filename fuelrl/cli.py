@@ -1,0 +1,63 @@
+"""The `fuelrl` command.
+
+``fit``, ``validate`` and ``test`` go to LightningCLI (training); every other subcommand lives in its
+own module under :mod:`fuelrl.commands` and is imported only when used, so ``fuelrl --help`` is fast.
+User errors (:class:`fuelrl.errors.FuelrlError`) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from fuelrl import __version__
+from fuelrl.errors import FuelrlError
+
+# name -> (module under fuelrl.commands, one-line help). Keep alphabetical within each group.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "backends": ("backends", "list the simulator backends (built-in and plugins) with their devices"),
+}
+
+# Subcommands handled by LightningCLI (fuelrl.agents.cli); listed in --help when training exists.
+LIGHTNING_COMMANDS: dict[str, str] = {}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fuelrl",
+        description="Place fuel breaks with deep Q-learning, scored by simulated wildfires.",
+    )
+    parser.add_argument("--version", action="version", version=f"fuelrl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in LIGHTNING_COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    for name, (_, help_text) in sorted(COMMANDS.items()):
+        sub.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in LIGHTNING_COMMANDS:
+        from fuelrl.agents.cli import lightning_main
+
+        return lightning_main(argv)
+    if not argv or argv[0] not in COMMANDS:
+        _parser().parse_args(argv or ["--help"])
+        return 2
+    name = argv[0]
+    module_name, help_text = COMMANDS[name]
+    module = importlib.import_module(f"fuelrl.commands.{module_name}")
+    parser = argparse.ArgumentParser(prog=f"fuelrl {name}", description=module.__doc__.split("\n")[0])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except FuelrlError as exc:
+        print(f"fuelrl {name}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

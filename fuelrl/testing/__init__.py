@@ -1,0 +1,1 @@
+"""fuelrl.testing"""
