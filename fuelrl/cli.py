@@ -17,10 +17,21 @@ from fuelrl.errors import FuelrlError
 # name -> (module under fuelrl.commands, one-line help). Keep alphabetical within each group.
 COMMANDS: dict[str, tuple[str, str]] = {
     "backends": ("backends", "list the simulator backends (built-in and plugins) with their devices"),
+    "behave": ("behave", "BehavePlus-style batch calculator: surface and crown fire for each row of a CSV"),
+    "evaluate": (
+        "evaluate",
+        "compare an agent and baselines on the same fires: burned area with confidence intervals",
+    ),
+    "plan": ("plan", "place fuel breaks on a landscape with an agent or a heuristic; write a GeoTIFF plan"),
+    "simulate": ("simulate", "grow fires on a landscape: arrival time, burn probability, burned area"),
 }
 
 # Subcommands handled by LightningCLI (fuelrl.agents.cli); listed in --help when training exists.
-LIGHTNING_COMMANDS: dict[str, str] = {}
+LIGHTNING_COMMANDS: dict[str, str] = {
+    "fit": "train an agent (LightningCLI; e.g. fuelrl fit --config configs/quickstart.yaml)",
+    "validate": "score a checkpoint's greedy plans against random placement on held-out tiles",
+    "test": "like validate, on the test fires (a different fixed seed)",
+}
 
 
 def _parser() -> argparse.ArgumentParser:

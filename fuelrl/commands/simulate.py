@@ -1,0 +1,282 @@
+"""Grow fires on a landscape: arrival time, burn probability and burned area.
+
+Examples::
+
+    fuelrl simulate ../shared/data/landscapes/worcester_vt --ignition 1912345 2512345 \\
+        --wind-speed 20 --wind-from 225 --duration 480 --out runs/one_fire
+    fuelrl simulate landscape.tif --fires 200 --seed 1 --breaks plan.tif --backend torch --out runs/bp
+
+Units are FlamMap's: 20-ft wind in mph, the azimuth it blows from in degrees, moistures and foliar
+moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outputs (all GeoTIFFs on
+the input's exact grid): arrival_time.tif (one fire only), burn_probability.tif, summary.json and
+burn_probability.png. See docs/simulation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fuelrl.errors import InputError
+
+DEFAULT_MOISTURE = "6,7,8,60,90"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("\n", 2)[2]
+    parser.add_argument(
+        "landscape", help="8-band GeoTIFF, FlamMap .lcp, folder of LANDFIRE layers, or synthetic:…"
+    )
+    where = parser.add_argument_group("ignitions (one of)")
+    where.add_argument(
+        "--ignition",
+        nargs=2,
+        type=float,
+        action="append",
+        metavar=("X", "Y"),
+        help="ignition point in the landscape's CRS; repeat for several fires (one fire each)",
+    )
+    where.add_argument("--fires", type=int, help="draw N random ignitions on burnable cells instead")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random ignitions (default 0)")
+    parser.add_argument(
+        "--breaks", type=Path, help="GeoTIFF on the landscape's grid; non-zero cells are fuel breaks"
+    )
+    wx = parser.add_argument_group("weather and duration (FlamMap units)")
+    wx.add_argument(
+        "--wind-speed", type=float, default=10.0, metavar="MPH", help="20-ft wind speed (default 10)"
+    )
+    wx.add_argument(
+        "--wind-from", type=float, default=225.0, metavar="DEG", help="azimuth the wind blows from (225)"
+    )
+    wx.add_argument(
+        "--moisture",
+        default=DEFAULT_MOISTURE,
+        metavar="1H,10H,100H,HERB,WOODY",
+        help=f"fuel moistures in percent (default {DEFAULT_MOISTURE})",
+    )
+    wx.add_argument(
+        "--foliar-moisture", type=float, default=100.0, metavar="PCT", help="foliar moisture (100)"
+    )
+    wx.add_argument(
+        "--duration", type=float, default=480.0, metavar="MIN", help="fire duration (default 480)"
+    )
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--backend", default="torch", help="simulator backend (see `fuelrl backends`; default torch)"
+    )
+    model.add_argument("--device", help="device for the backend, e.g. cpu or cuda (default: the backend's)")
+    model.add_argument(
+        "--conventions",
+        choices=("behave", "flammap"),
+        default="behave",
+        help="fire behaviour conventions: BehavePlus (default) or FlamMap 6",
+    )
+    model.add_argument("--no-crown-fire", action="store_true", help="surface fire only")
+    model.add_argument(
+        "--treatment-fuel-model", type=int, default=91, help="fuel model of break cells (default 91, NB1)"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
+
+
+def parse_moisture(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 5 or not all(1.0 <= v <= 400.0 for v in values):
+        raise InputError(
+            "--moisture must be 5 comma-separated percentages (1H,10H,100H,HERB,WOODY) in 1..400, "
+            f"got {text!r}"
+        )
+    return values
+
+
+def read_breaks(path: Path, landscape: Any) -> np.ndarray:
+    """bool [H, W] break mask from a GeoTIFF that must be on the landscape's exact grid."""
+    import rasterio
+
+    if not path.exists():
+        raise InputError(f"--breaks: file not found: {path}")
+    try:
+        with rasterio.open(path) as ds:
+            data = ds.read(1, masked=True)
+            crs, transform, shape = ds.crs, ds.transform, (ds.height, ds.width)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"--breaks: cannot read {path} as a raster: {exc}") from exc
+    if shape != landscape.shape:
+        raise InputError(f"--breaks: {path} is {shape[0]}x{shape[1]} cells, the landscape {landscape.shape}")
+    if landscape.crs is not None and crs is not None and crs != landscape.crs:
+        raise InputError(f"--breaks: {path} is in {crs}, the landscape in {landscape.crs}")
+    if not transform.almost_equals(landscape.transform, precision=1e-6 * landscape.cell_size_m):
+        raise InputError(
+            f"--breaks: {path} is not on the landscape's grid (transform {tuple(transform)[:6]})"
+        )
+    return np.asarray(data.filled(0) != 0)
+
+
+def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    from fuelrl.simulators.scenarios import ScenarioSampler, WeatherDistribution
+
+    h, w = landscape.shape
+    if args.ignition and args.fires is not None:
+        raise InputError("give either --ignition X Y (repeatable) or --fires N, not both")
+    if args.ignition:
+        cells = []
+        for x, y in args.ignition:
+            row, col = landscape.xy_to_rowcol(x, y)
+            if not landscape.valid[row, col]:
+                raise InputError(f"--ignition {x} {y}: cell (row {row}, col {col}) is nodata")
+            cells.append(row * w + col)
+        ign = np.asarray(cells, dtype=np.int64)
+    elif args.fires is not None:
+        if args.fires < 1:
+            raise InputError(f"--fires must be >= 1, got {args.fires}")
+        sampler = ScenarioSampler(WeatherDistribution(), fires=args.fires, seed=args.seed)
+        ign = sampler.sample(landscape.burnable).ignition_cell.numpy()[0]
+    else:
+        raise InputError("say where fires start: --ignition X Y (repeatable) or --fires N [--seed S]")
+    described = []
+    for cell in ign.tolist():
+        row, col = divmod(int(cell), w)
+        x, y = landscape.rowcol_to_xy(row, col)
+        described.append(
+            {"row": row, "col": col, "x": x, "y": y, "burnable": bool(landscape.burnable[row, col])}
+        )
+    return ign, described
+
+
+def run(args: argparse.Namespace) -> int:
+    from fuelrl import registry
+    from fuelrl.landscape import open_landscape, write_geotiff
+    from fuelrl.outputs import atomic_output_dir, write_json
+    from fuelrl.simulators.base import ACRES_PER_HA, SimulationOptions, TileBatch
+    from fuelrl.simulators.scenarios import make_scenarios
+    from fuelrl.viz import save_map
+
+    moisture = parse_moisture(args.moisture)
+    if not 0.0 <= args.wind_speed <= 200.0:
+        raise InputError(f"--wind-speed must be in 0..200 mph, got {args.wind_speed}")
+    if not 30.0 <= args.foliar_moisture <= 300.0:
+        raise InputError(f"--foliar-moisture must be in 30..300 %, got {args.foliar_moisture}")
+    if not args.duration > 0:
+        raise InputError(f"--duration must be > 0 minutes, got {args.duration}")
+    options = SimulationOptions(
+        conventions=args.conventions,
+        crown_fire=not args.no_crown_fire,
+        treatment_fuel_model=args.treatment_fuel_model,
+    )
+    backend_cls = registry.get(args.backend)  # unknown name: InputError listing the others
+    landscape = open_landscape(args.landscape)
+    h, w = landscape.shape
+    breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
+    ign, ignitions = _ignitions(args, landscape)
+    try:
+        backend = backend_cls(device=args.device, options=options)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError(f"--backend {args.backend} --device {args.device}: {exc}") from exc
+    tiles = TileBatch.stack([landscape], device=backend.device)
+    scenarios = make_scenarios(
+        ign[None],
+        wind_speed_20ft_mph=args.wind_speed,
+        wind_from_deg=args.wind_from,
+        moisture_pct=moisture,
+        foliar_moisture_pct=args.foliar_moisture,
+        duration_min=args.duration,
+        device=backend.device,
+    )
+    breaks_t = torch.as_tensor(breaks[None], device=backend.device)
+
+    if backend.device.type == "cuda":
+        torch.cuda.synchronize(backend.device)
+    start = time.perf_counter()
+    result = backend.simulate(tiles, breaks_t, scenarios)
+    if backend.device.type == "cuda":
+        torch.cuda.synchronize(backend.device)
+    sim_seconds = time.perf_counter() - start
+
+    arrival = result.arrival_min[0].detach().cpu().numpy()  # [F, H, W]
+    burned_ha = result.burned_ha[0].detach().cpu().double().numpy()
+    prob = np.isfinite(arrival).mean(axis=0).astype(np.float32)
+    n = len(ign)
+    summary = {
+        "fires": n,
+        "backend": args.backend,
+        "device": str(backend.device),
+        "sim_seconds": sim_seconds,
+        "burned_ha_mean": float(burned_ha.mean()),
+        "burned_ha_sd": float(burned_ha.std(ddof=1)) if n > 1 else 0.0,
+        "burned_acres_mean": float(burned_ha.mean() * ACRES_PER_HA),
+        "burned_ha_max": float(burned_ha.max()),
+        "burned_ha": [float(v) for v in burned_ha] if n <= 10_000 else None,
+        "seconds_per_fire": sim_seconds / n,
+        "weather": {
+            "wind_speed_20ft_mph": args.wind_speed,
+            "wind_from_deg": args.wind_from,
+            "moisture_pct": dict(zip(("1h", "10h", "100h", "herb", "woody"), moisture, strict=True)),
+            "foliar_moisture_pct": args.foliar_moisture,
+        },
+        "duration_min": args.duration,
+        "options": {
+            "conventions": options.conventions,
+            "crown_fire": options.crown_fire,
+            "treatment_fuel_model": options.treatment_fuel_model,
+        },
+        "ignitions": ignitions if n <= 10_000 else None,
+        "ignition_source": "points" if args.ignition else f"random, seed {args.seed}",
+        "breaks": {
+            "file": str(args.breaks) if args.breaks else None,
+            "cells": int(breaks.sum()),
+            "ha": float(breaks.sum() * landscape.cell_area_ha),
+        },
+        "landscape": landscape.describe(),
+    }
+    with atomic_output_dir(args.out) as tmp:
+        if n == 1:
+            write_geotiff(
+                tmp / "arrival_time.tif",
+                np.where(np.isfinite(arrival[0]), arrival[0], -9999.0).astype(np.float32),
+                landscape,
+                nodata=-9999.0,
+                description="fire arrival time (minutes after ignition)",
+                units="min",
+            )
+        write_geotiff(
+            tmp / "burn_probability.tif",
+            np.where(landscape.valid, prob, -1.0).astype(np.float32),
+            landscape,
+            nodata=-1.0,
+            description=f"burn probability (fraction of {n} fires burning the cell)",
+            units="fraction",
+        )
+        write_json(tmp / "summary.json", summary)
+        points = [(d["row"], d["col"], "") for d in ignitions] if n <= 50 else []
+        title = (
+            f"Burn probability, {n} fire{'s' if n > 1 else ''}, {args.duration:g} min, "
+            f"wind {args.wind_speed:g} mph from {args.wind_from:g}°"
+        )
+        save_map(
+            tmp / "burn_probability.png",
+            np.where(landscape.valid, prob, math.nan),
+            landscape,
+            title=title,
+            colorbar_label="burn probability (fraction of fires)",
+            vmin=0.0,
+            vmax=1.0,
+            cmap="YlOrRd",
+            overlays=[(breaks, "#00e5ff", "fuel breaks")],
+            points=points,
+            note=f"mean burned {summary['burned_ha_mean']:.1f} ha ({summary['burned_acres_mean']:.0f} ac)",
+        )
+    print(
+        f"{n} fire(s) on {h}x{w} cells with {args.backend} on {backend.device}: "
+        f"{sim_seconds:.3f} s; burned {summary['burned_ha_mean']:.1f} ha mean "
+        f"({summary['burned_acres_mean']:.0f} acres) -> {args.out}"
+    )
+    return 0
