@@ -1,0 +1,134 @@
+"""EnvConfig: every option of :class:`fuelrl.envs.FireEnv`, flat and typed (LightningCLI-friendly).
+
+The fields and their units are documented in docs/env.md ("Configuration"). Validation happens in
+:meth:`EnvConfig.validate` (called by FireEnv), so a config can be built field by field first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from fuelrl.errors import InputError
+
+SPLITS = ("train", "heldout", "all")
+
+
+@dataclass
+class EnvConfig:
+    """Options of FireEnv. Units are in the names; see docs/env.md for the meaning of each field."""
+
+    # -- landscapes and tiles (fuelrl.landscape.TileDataset / TileSampler)
+    #: landscape sources: LANDFIRE folders, 8-band GeoTIFFs, .lcp files, folders of them, globs, or
+    #: generated "synthetic[:seed=S,size=HxW,cell=M]" specs
+    landscapes: list[str] = field(default_factory=lambda: ["synthetic:seed=0,size=256x256"])
+    #: side of the square tiles the agent works on, in cells
+    tile_size: int = 32
+    #: cells between tile origins (0: tile_size, tiles touch without overlap)
+    tile_stride: int = 0
+    #: B, the number of tiles one FireEnv object holds (its batch_size is [B])
+    batch_size: int = 1
+    #: which tiles: "train", "heldout" (regions kept out of training) or "all"
+    split: str = "train"
+    #: share of the regions held out ("heldout" split)
+    heldout_fraction: float = 0.2
+    #: "region" (square blocks of region_size cells) or "landscape" (each landscape is one region)
+    split_by: str = "region"
+    #: side of a region block in cells (0: 4 * tile_size)
+    region_size: int = 0
+    #: seed of the train / held-out draw of regions (keep it fixed across train and eval runs)
+    split_seed: int = 0
+    #: draw tiles with replacement (True) or walk seeded permutations, every tile once per pass
+    replacement: bool = False
+    #: a fresh tile draw every this many resets (between them a reset replays the same tiles)
+    reshuffle_every: int = 1
+    #: keep only tiles with at least this share of burnable cells
+    min_burnable_fraction: float = 0.5
+    #: keep only tiles with at most this share of nodata cells
+    max_nodata_fraction: float = 0.1
+
+    # -- fires (a fixed set of F fires per tile and episode: common random numbers)
+    #: F, fires drawn per tile at reset and kept for the whole episode
+    fires_per_tile: int = 8
+    #: 20-ft wind speed range, mph (uniform)
+    wind_speed_20ft_mph_min: float = 5.0
+    wind_speed_20ft_mph_max: float = 25.0
+    #: direction the wind blows FROM, degrees clockwise from north: centre and half-width (uniform)
+    wind_from_deg_mean: float = 225.0
+    wind_from_deg_spread: float = 45.0
+    #: dead fuel moistures (1-h, 10-h, 100-h), live herbaceous and live woody, in percent
+    moisture_1h_pct: float = 6.0
+    moisture_10h_pct: float = 7.0
+    moisture_100h_pct: float = 8.0
+    moisture_herb_pct: float = 60.0
+    moisture_woody_pct: float = 90.0
+    #: foliar moisture content of the canopy, percent
+    foliar_moisture_pct: float = 100.0
+    #: fire duration, minutes
+    duration_min: float = 480.0
+
+    # -- simulator
+    #: simulator backend name (see `fuelrl backends`); runs on the env's device when it supports it
+    backend: str = "numpy"
+    #: "behave" (BehavePlus) or "flammap" (FlamMap 6) model conventions
+    conventions: str = "behave"
+    #: simulate crown fire where the canopy supports it
+    crown_fire: bool = True
+    #: fuel model a treated cell takes (91 = NB1, non-burnable)
+    treatment_fuel_model: int = 91
+
+    # -- episode
+    #: the budget: this fraction of the tile's burnable cells may be treated per episode
+    budget_fraction: float = 0.05
+    #: cells treated per step: the chosen cell plus its nearest available cells (k > 1: large budgets)
+    breaks_per_step: int = 1
+    #: simulate (and pay the reward) every this many steps; the last step of an episode always does
+    simulate_every: int = 1
+    #: keep the ignition cells of the episode's fires out of action_mask (see docs/env.md)
+    protect_ignitions: bool = True
+
+    def validate(self) -> EnvConfig:
+        """Raise :class:`InputError` naming the first bad option; return self."""
+
+        def need(ok: bool, name: str, expected: str) -> None:
+            if not ok:
+                raise InputError(f"EnvConfig.{name} must be {expected}; got {getattr(self, name)!r}")
+
+        need(isinstance(self.landscapes, list | tuple) and len(self.landscapes) > 0, "landscapes", "a list")
+        need(self.tile_size >= 4, "tile_size", ">= 4 cells")
+        need(self.batch_size >= 1, "batch_size", ">= 1")
+        need(self.split in SPLITS, "split", f"one of {SPLITS}")
+        need(0.0 <= self.heldout_fraction < 1.0, "heldout_fraction", "in [0, 1)")
+        need(self.tile_stride >= 0, "tile_stride", ">= 0 cells (0: tile_size)")
+        need(self.split_by in ("region", "landscape"), "split_by", "'region' or 'landscape'")
+        need(self.region_size >= 0, "region_size", ">= 0 cells (0: 4 * tile_size)")
+        need(self.reshuffle_every >= 1, "reshuffle_every", ">= 1")
+        need(0.0 <= self.min_burnable_fraction <= 1.0, "min_burnable_fraction", "in [0, 1]")
+        need(0.0 <= self.max_nodata_fraction <= 1.0, "max_nodata_fraction", "in [0, 1]")
+        need(self.fires_per_tile >= 1, "fires_per_tile", ">= 1")
+        need(self.wind_speed_20ft_mph_min >= 0, "wind_speed_20ft_mph_min", ">= 0")
+        need(
+            self.wind_speed_20ft_mph_max >= self.wind_speed_20ft_mph_min,
+            "wind_speed_20ft_mph_max",
+            f">= wind_speed_20ft_mph_min ({self.wind_speed_20ft_mph_min})",
+        )
+        need(0.0 <= self.wind_from_deg_spread <= 180.0, "wind_from_deg_spread", "in [0, 180] degrees")
+        for name in ("moisture_1h_pct", "moisture_10h_pct", "moisture_100h_pct"):
+            need(1.0 <= getattr(self, name) < 100.0, name, "a dead fuel moisture in [1, 100) percent")
+        for name in ("moisture_herb_pct", "moisture_woody_pct"):
+            need(1.0 <= getattr(self, name) <= 400.0, name, "a live fuel moisture in [1, 400] percent")
+        need(30.0 <= self.foliar_moisture_pct <= 300.0, "foliar_moisture_pct", "in [30, 300] percent")
+        need(1.0 <= self.duration_min <= 43200.0, "duration_min", "in [1, 43200] minutes")
+        need(self.conventions in ("behave", "flammap"), "conventions", "'behave' or 'flammap'")
+        need(0.0 < self.budget_fraction <= 1.0, "budget_fraction", "in (0, 1]")
+        need(self.breaks_per_step >= 1, "breaks_per_step", ">= 1")
+        need(self.simulate_every >= 1, "simulate_every", ">= 1")
+        return self
+
+    def with_overrides(self, **overrides: Any) -> EnvConfig:
+        """A copy with some fields replaced; an unknown name raises :class:`InputError`."""
+        names = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise InputError(f"unknown EnvConfig option(s) {unknown}; known: {sorted(names)}")
+        return replace(self, **overrides)

@@ -1,0 +1,400 @@
+"""FireEnv: place fuel breaks on B landscape tiles at once, rewarded by the drop in expected burned area.
+
+A TensorDict-native TorchRL environment written in the style of ``torchrl/envs/custom`` (specs built
+once in ``__init__``, ``_reset`` / ``_step`` / ``_set_seed``, a ``torch.Generator`` for randomness).
+The landscape tensors live in the env object (once per process, on the simulator's device); each
+step writes the chosen cells into a [B, H, W] break mask and, every ``simulate_every`` steps, grows
+the episode's fixed fires with one batched backend call. See docs/env.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields, replace
+from typing import Any
+
+import torch
+from tensordict import TensorDict, TensorDictBase
+from torchrl.data import Binary, Bounded, Categorical, Composite, Unbounded
+from torchrl.envs import EnvBase
+
+from fuelrl import registry
+from fuelrl.envs.config import EnvConfig
+from fuelrl.envs.observation import LANDSCAPE_CHANNELS, OBSERVATION_CHANNELS, landscape_channels
+from fuelrl.envs.sources import FireSource, TileSource, stack_layer
+from fuelrl.errors import InputError
+from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
+
+log = logging.getLogger(__name__)
+
+
+class FireEnv(EnvBase):
+    """Fuel-break placement on a batch of B landscape tiles (``batch_size`` [B]).
+
+    Each episode (per tile): reset draws a tile from the landscape dataset and a fixed set of F fires
+    on it (ignitions on burnable cells, weather from the configured distribution). Each step treats
+    the cell ``action`` (flat index ``row * W + col``; with ``breaks_per_step`` k > 1 also its k - 1
+    nearest available cells) until ``budget_fraction`` of the tile's burnable cells are treated.
+    The reward of a step is the drop in expected burned area (mean over the F fires) it caused,
+    divided by the tile's burnable area, so an episode's rewards sum exactly to the fraction of the
+    burnable area saved: ``(E[burned_ha | no breaks] - E[burned_ha | final breaks]) / burnable_ha``.
+
+    Args:
+        config: the options (:class:`EnvConfig`); ``None`` uses the defaults (a generated landscape).
+
+    Keyword Args:
+        batch_size: B, overrides ``config.batch_size``.
+        seed: seed of the env's generators (default 0, so two envs built alike run alike).
+        device: where the output tensordicts live; the backend runs there too when it supports that
+            device type (the ``torch`` backend on CUDA), otherwise on the CPU.
+        worker_index, num_workers: this env takes the tiles ``i`` with ``i % num_workers ==
+            worker_index`` (landscape shards of a ParallelEnv; :func:`fuelrl.envs.make_env` sets them).
+        **overrides: any :class:`EnvConfig` field.
+
+    Examples:
+        >>> from fuelrl.envs import FireEnv
+        >>> env = FireEnv(tile_size=16, fires_per_tile=4, batch_size=2)
+        >>> td = env.rollout(100, break_when_any_done=True)  # random actions that follow action_mask
+        >>> td["next", "reward"].sum(0)  # fraction of the burnable area saved so far, per tile
+    """
+
+    batch_locked = True
+    #: the name of each channel of ``observation`` (dimension 1), in order
+    observation_channels: tuple[str, ...] = OBSERVATION_CHANNELS
+
+    def __init__(
+        self,
+        config: EnvConfig | None = None,
+        *,
+        batch_size: int | None = None,
+        seed: int | None = None,
+        device: str | torch.device | None = None,
+        worker_index: int = 0,
+        num_workers: int = 1,
+        **overrides: Any,
+    ):
+        cfg = (config if config is not None else EnvConfig()).with_overrides(**overrides)
+        if batch_size is not None:
+            cfg = replace(cfg, batch_size=int(batch_size))
+        cfg.validate()
+        device = torch.device(device if device is not None else "cpu")
+        super().__init__(device=device, batch_size=torch.Size([cfg.batch_size]))
+        self.config = cfg
+
+        backend_cls = registry.get(cfg.backend)
+        devices = tuple(getattr(backend_cls, "devices", ("cpu",)))
+        self.sim_device = device if device.type in devices else torch.device("cpu")
+        if self.sim_device != device:
+            log.info("backend %r runs on %s; FireEnv outputs go to %s", cfg.backend, self.sim_device, device)
+        self.backend = registry.create(
+            cfg.backend,
+            device=self.sim_device,
+            options=SimulationOptions(
+                conventions=cfg.conventions,
+                crown_fire=cfg.crown_fire,
+                treatment_fuel_model=cfg.treatment_fuel_model,
+            ),
+        )
+        self.source = TileSource(cfg, worker_index=worker_index, num_workers=num_workers)
+        self.fire_source = FireSource(cfg)
+
+        self.rng = torch.Generator()  # episodes: tiles and fires (CPU: the same draws on any device)
+        self._make_specs()
+        self._allocate_state()
+        self.set_seed(0 if seed is None else int(seed))
+
+    # ------------------------------------------------------------------------------------ specs
+    @property
+    def tile_shape(self) -> tuple[int, int]:
+        return self.config.tile_size, self.config.tile_size
+
+    @property
+    def num_cells(self) -> int:
+        h, w = self.tile_shape
+        return h * w
+
+    def _make_specs(self) -> None:
+        b = self.config.batch_size
+        h, w = self.tile_shape
+        n, c, dev = h * w, len(OBSERVATION_CHANNELS), self.device
+        self.observation_spec = Composite(
+            observation=Unbounded(shape=(b, c, h, w), dtype=torch.float32, device=dev),
+            budget_left=Bounded(low=0.0, high=1.0, shape=(b, 1), dtype=torch.float32, device=dev),
+            action_mask=Binary(n=n, shape=(b, n), dtype=torch.bool, device=dev),
+            burned_ha=Unbounded(shape=(b, 1), dtype=torch.float32, device=dev),
+            shape=(b,),
+            device=dev,
+        )
+        self.action_spec = Categorical(n=n, shape=(b,), dtype=torch.int64, device=dev)
+        self.reward_spec = Unbounded(shape=(b, 1), dtype=torch.float32, device=dev)
+        self.full_done_spec = Composite(
+            done=Categorical(2, shape=(b, 1), dtype=torch.bool, device=dev),
+            terminated=Categorical(2, shape=(b, 1), dtype=torch.bool, device=dev),
+            truncated=Categorical(2, shape=(b, 1), dtype=torch.bool, device=dev),
+            shape=(b,),
+            device=dev,
+        )
+
+    # ------------------------------------------------------------------------------------ state
+    def _allocate_state(self) -> None:
+        """The per-tile state, allocated once and overwritten slot by slot at reset."""
+        b, f = self.config.batch_size, self.config.fires_per_tile
+        h, w = self.tile_shape
+        dev = self.sim_device
+
+        def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(shape, dtype=dtype, device=dev)
+
+        self._tiles = TileBatch(
+            fuel_model=z(b, h, w, dtype=torch.int32),
+            slope_fraction=z(b, h, w),
+            aspect_deg=z(b, h, w),
+            canopy_cover_fraction=z(b, h, w),
+            canopy_height_m=z(b, h, w),
+            canopy_base_height_m=z(b, h, w),
+            canopy_bulk_density_kg_m3=z(b, h, w),
+            valid=z(b, h, w, dtype=torch.bool),
+            cell_size_m=self.source.cell_size_m,
+        )
+        self._scenarios = ScenarioSet(
+            ignition_cell=z(b, f, dtype=torch.int64),
+            wind_speed_20ft_m_min=z(b, f),
+            wind_from_deg=z(b, f),
+            moisture_fraction=z(b, f, 5),
+            foliar_moisture_fraction=z(b, f),
+            duration_min=z(b, f),
+        )
+        self._landscape_obs = torch.zeros((b, len(LANDSCAPE_CHANNELS), h, w), device=self.device)
+        self._burnable = z(b, h, w, dtype=torch.bool)
+        self._protected = z(b, h, w, dtype=torch.bool)  # ignition cells when protect_ignitions
+        self._breaks = z(b, h, w, dtype=torch.bool)
+        self._burn_probability = z(b, h, w)
+        self._burned_ha = z(b, dtype=torch.float64)  # expected burned area at the last simulation
+        self._burned_ha_no_breaks = z(b, dtype=torch.float64)
+        self._burnable_ha = z(b, dtype=torch.float64)
+        self._budget_cells = z(b, dtype=torch.int64)
+        self._placed = z(b, dtype=torch.int64)
+        self._steps = z(b, dtype=torch.int64)
+        self._tile_ids = z(b, dtype=torch.int64)
+        self._started = z(b, dtype=torch.bool)
+        flat = torch.arange(h * w, device=dev)
+        self._rows, self._cols = flat // w, flat % w
+
+    # Read-only views of the episode state (for tests, evaluation and plotting).
+    @property
+    def tiles(self) -> TileBatch:
+        """The B tiles of the current episodes (on ``sim_device``)."""
+        return self._tiles
+
+    @property
+    def scenarios(self) -> ScenarioSet:
+        """The fixed fires of the current episodes, [B, F]."""
+        return self._scenarios
+
+    @property
+    def breaks(self) -> torch.Tensor:
+        """bool [B, H, W]: the cells treated so far in the current episodes."""
+        return self._breaks
+
+    @property
+    def tile_ids(self) -> torch.Tensor:
+        """int64 [B]: the dataset index of each current tile (see ``source.describe``)."""
+        return self._tile_ids
+
+    @property
+    def burnable_ha(self) -> torch.Tensor:
+        """float64 [B]: burnable area of each current tile, hectares (the reward's scale)."""
+        return self._burnable_ha
+
+    @property
+    def burned_ha_no_breaks(self) -> torch.Tensor:
+        """float64 [B]: expected burned area of the current fires with no breaks, hectares."""
+        return self._burned_ha_no_breaks
+
+    def available(self) -> torch.Tensor:
+        """bool [B, H*W]: cells that can take a break now (burnable, untreated, not protected)."""
+        return (self._burnable & ~self._breaks & ~self._protected).flatten(1)
+
+    # ------------------------------------------------------------------------------------ seeding
+    def _set_seed(self, seed: int | None) -> None:
+        seed = int(seed) if seed is not None else 0
+        self.rng.manual_seed(seed)
+        self.source.restart(self.rng)
+
+    # ------------------------------------------------------------------------------------ reset
+    def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
+        reset = tensordict.get("_reset", None) if tensordict is not None else None
+        if reset is None:
+            slots = torch.arange(self.config.batch_size, device=self.sim_device)
+        else:
+            slots = reset.reshape(self.config.batch_size).to(self.sim_device).nonzero().squeeze(-1)
+        if len(slots):
+            self._new_episodes(slots)
+        out = self._output(reward=None)
+        if reset is not None and len(slots) < self.config.batch_size:
+            # EnvBase.reset merges a partial reset as `where(~_reset, input, output, pad=0)`: an
+            # entry missing from the input (a ParallelEnv worker receives only the reset and done
+            # entries) would read 0 on the tiles that were not reset, and transforms such as
+            # ActionMask would see an empty mask there. Those tiles' state lives here: provide it.
+            for key in out.keys():
+                if key not in tensordict.keys():
+                    tensordict.set(key, out.get(key).clone())
+        return out
+
+    def _new_episodes(self, slots: torch.Tensor) -> None:
+        """Draw tiles and fires for ``slots`` (int64 [n]) and simulate them without breaks."""
+        cfg = self.config
+        drawn, ids = self.source.draw(len(slots))
+        new = TileBatch.stack(drawn, device=self.sim_device)
+        for f in fields(TileBatch):
+            if f.name != "cell_size_m":
+                getattr(self._tiles, f.name)[slots] = getattr(new, f.name)
+        burnable = stack_layer(drawn, "burnable").to(self.sim_device)
+        self._burnable[slots] = burnable
+        self._tile_ids[slots] = torch.as_tensor(ids, dtype=torch.int64, device=self.sim_device)
+
+        fires = self.fire_source.draw(burnable.cpu(), self.rng).to(self.sim_device)
+        for f in fields(ScenarioSet):
+            getattr(self._scenarios, f.name)[slots] = getattr(fires, f.name)
+        protected = torch.zeros_like(burnable).flatten(1)
+        if cfg.protect_ignitions:
+            protected.scatter_(1, fires.ignition_cell, True)
+        self._protected[slots] = protected.view_as(burnable)
+
+        n_burnable = burnable.flatten(1).sum(1)
+        n_open = (burnable.flatten(1) & ~protected).sum(1)
+        budget = torch.clamp(torch.round(n_burnable.double() * cfg.budget_fraction).long(), min=1)
+        budget = torch.minimum(budget, n_open)
+        if int(budget.min()) < 1:
+            raise InputError(
+                f"a tile of {self.source.describe(int(ids[int(budget.argmin())]))} has no cell that can "
+                "take a break (all burnable cells are ignitions); lower fires_per_tile or raise "
+                "min_burnable_fraction"
+            )
+        self._budget_cells[slots] = budget
+        self._burnable_ha[slots] = n_burnable.double() * new.cell_area_ha
+        self._breaks[slots] = False
+        self._placed[slots] = 0
+        self._steps[slots] = 0
+        self._started[slots] = True
+
+        self._landscape_obs[slots] = landscape_channels(
+            burnable=burnable,
+            valid=new.valid,
+            fuel_model=new.fuel_model,
+            elevation_m=stack_layer(drawn, "elevation_m").to(self.sim_device),
+            slope_fraction=new.slope_fraction,
+            aspect_deg=new.aspect_deg,
+            canopy_cover_fraction=new.canopy_cover_fraction,
+            canopy_height_m=new.canopy_height_m,
+            canopy_base_height_m=new.canopy_base_height_m,
+            canopy_bulk_density_kg_m3=new.canopy_bulk_density_kg_m3,
+        ).to(self.device)
+
+        burned_ha = self._simulate(slots)
+        self._burned_ha_no_breaks[slots] = burned_ha
+
+    def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
+        """Grow the fires of ``slots`` with their current breaks (one backend call); store the burn
+        probability and expected burned area; return the expected burned area (float64 [n], ha)."""
+        if len(slots) == self.config.batch_size:
+            tiles, breaks, fires = self._tiles, self._breaks, self._scenarios
+        else:
+            tiles, breaks, fires = self._tiles.index(slots), self._breaks[slots], self._scenarios.index(slots)
+        result = self.backend.simulate(tiles, breaks, fires)
+        expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
+        self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
+        self._burned_ha[slots] = expected
+        return expected
+
+    # ------------------------------------------------------------------------------------ step
+    def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
+        cfg = self.config
+        b, n = cfg.batch_size, self.num_cells
+        action = tensordict.get("action").reshape(b).to(self.sim_device, torch.int64)
+        if not bool(self._started.all()):
+            raise RuntimeError("FireEnv.step called before reset()")
+        # "_step" (rollout(break_when_all_done=True)): only these tiles take a step; the others
+        # keep their state and get reward 0
+        partial = tensordict.get("_step", None)
+        active = (
+            torch.ones(b, dtype=torch.bool, device=self.sim_device)
+            if partial is None
+            else partial.reshape(b).to(self.sim_device, torch.bool)
+        )
+        finished = (self._placed >= self._budget_cells) & active
+        if bool(finished.any()):
+            raise RuntimeError(
+                f"FireEnv.step on finished episodes (tiles {finished.nonzero().flatten().tolist()}): "
+                "reset them first (collectors and rollout() do)"
+            )
+        action = torch.where(active, action, 0)
+        if bool(((action < 0) | (action >= n)).any()):
+            raise ValueError(f"FireEnv action must be a flat cell index in [0, {n}); got {action.tolist()}")
+        available = self.available()
+        ok = available.gather(1, action[:, None]).squeeze(1) | ~active
+        if not bool(ok.all()):
+            bad = (~ok).nonzero().flatten().tolist()
+            raise ValueError(
+                f"FireEnv action {[int(action[i]) for i in bad]} on tiles {bad} is not a cell that can take "
+                "a break (burnable, untreated, not an ignition): follow 'action_mask' (mask the policy, or "
+                "put torchrl.envs.transforms.ActionMask on the env)"
+            )
+
+        count = torch.clamp(self._budget_cells - self._placed, max=cfg.breaks_per_step) * active
+        self._place(action, count, available)
+        self._placed += count
+        self._steps += active.long()
+
+        done = self._placed >= self._budget_cells
+        simulate = active & (done | (self._steps % cfg.simulate_every == 0))
+        reward = torch.zeros(b, dtype=torch.float64, device=self.sim_device)
+        if bool(simulate.any()):
+            slots = simulate.nonzero().squeeze(-1)
+            before = self._burned_ha[slots].clone()
+            after = self._simulate(slots)
+            reward[slots] = (before - after) / self._burnable_ha[slots]
+        return self._output(reward=reward)
+
+    def _place(self, action: torch.Tensor, count: torch.Tensor, available: torch.Tensor) -> None:
+        """Treat, for each tile, ``count`` cells: ``action`` and its nearest available cells."""
+        breaks = self._breaks.view(self.config.batch_size, -1)
+        k = self.config.breaks_per_step
+        if k == 1:
+            breaks |= torch.zeros_like(breaks).scatter_(1, action[:, None], (count > 0)[:, None])
+            return
+        n = self.num_cells
+        k = min(k, n)
+        _, w = self.tile_shape
+        rows, cols = (action // w)[:, None], (action % w)[:, None]
+        dist2 = (self._rows[None] - rows) ** 2 + (self._cols[None] - cols) ** 2  # int64 [B, n]
+        key = dist2 * n + self._rows[None] * w + self._cols[None]  # nearest first, ties by cell index
+        key = torch.where(available, key, torch.iinfo(torch.int64).max)
+        nearest = key.topk(k, dim=1, largest=False).indices
+        take = torch.arange(k, device=self.sim_device)[None] < count[:, None]
+        new = torch.zeros_like(breaks)
+        new.scatter_(1, nearest, take)
+        breaks |= new
+
+    # ------------------------------------------------------------------------------------ output
+    def _output(self, reward: torch.Tensor | None) -> TensorDictBase:
+        b = self.config.batch_size
+        dev = self.device
+        dynamic = torch.stack([self._breaks.float(), self._burn_probability], dim=1).to(dev)
+        budget_left = (self._budget_cells - self._placed).double() / self._budget_cells.clamp_min(1).double()
+        done = (self._placed >= self._budget_cells).view(b, 1).to(dev)
+        out = {
+            "observation": torch.cat([self._landscape_obs, dynamic], dim=1),
+            "budget_left": budget_left.float().view(b, 1).to(dev),
+            "action_mask": self.available().to(dev),
+            "burned_ha": self._burned_ha.float().view(b, 1).to(dev),
+            "done": done,
+            "terminated": done.clone(),
+            "truncated": torch.zeros_like(done),
+        }
+        if reward is not None:
+            out["reward"] = reward.float().view(b, 1).to(dev)
+        # keep the action spec's mask in step with the state, so env.rand_action() (and any
+        # consumer of env.action_spec) only draws cells that can take a break
+        self.action_spec.update_mask(out["action_mask"])
+        return TensorDict(out, batch_size=self.batch_size, device=dev)

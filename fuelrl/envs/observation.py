@@ -1,0 +1,96 @@
+"""The observation channels of FireEnv: normalised landscape layers, the break mask, burn probability.
+
+Each channel name says how it was scaled (``"canopy_height_m/30"`` is the canopy height in units of
+30 m), so a reader of a saved observation needs nothing else. Landscape channels are computed once
+per tile at reset; only the last two channels change during an episode. Cells outside the
+landscape (``valid`` False) are 0 in every channel.
+"""
+
+from __future__ import annotations
+
+import torch
+
+#: Fuel-model groups of Scott & Burgan (2005) by code range, with the Anderson (1982) models that
+#: play the same role (1-3 grass, 4-7 shrub, 8-9 timber litter, 10 timber understory, 11-13 slash).
+FUEL_GROUPS: dict[str, tuple[tuple[int, int], ...]] = {
+    "fuel_grass": ((101, 109), (1, 3)),
+    "fuel_grass_shrub": ((121, 124),),
+    "fuel_shrub": ((141, 149), (4, 7)),
+    "fuel_timber_understory": ((161, 165), (10, 10)),
+    "fuel_timber_litter": ((181, 189), (8, 9)),
+    "fuel_slash_blowdown": ((201, 204), (11, 13)),
+}
+
+#: static landscape channels, in order (computed once per tile)
+LANDSCAPE_CHANNELS: tuple[str, ...] = (
+    "burnable",
+    *FUEL_GROUPS,
+    "elevation_m_rel/100",
+    "slope_fraction",
+    "aspect_sin",
+    "aspect_cos",
+    "canopy_cover_fraction",
+    "canopy_height_m/30",
+    "canopy_base_height_m/10",
+    "canopy_bulk_density_kg_m3/0.3",
+)
+
+#: channels that change during an episode
+DYNAMIC_CHANNELS: tuple[str, ...] = ("break", "burn_probability")
+
+OBSERVATION_CHANNELS: tuple[str, ...] = LANDSCAPE_CHANNELS + DYNAMIC_CHANNELS
+
+#: slope above this (rise over run; 2 = 63 degrees) is clipped: it only happens on cliffs
+MAX_SLOPE_FRACTION = 2.0
+
+
+def fuel_group_masks(fuel_model: torch.Tensor) -> torch.Tensor:
+    """bool [B, G, H, W]: which Scott & Burgan group each cell's fuel model belongs to."""
+    out = []
+    for ranges in FUEL_GROUPS.values():
+        m = torch.zeros_like(fuel_model, dtype=torch.bool)
+        for lo, hi in ranges:
+            m |= (fuel_model >= lo) & (fuel_model <= hi)
+        out.append(m)
+    return torch.stack(out, dim=1)
+
+
+def landscape_channels(
+    *,
+    burnable: torch.Tensor,
+    valid: torch.Tensor,
+    fuel_model: torch.Tensor,
+    elevation_m: torch.Tensor,
+    slope_fraction: torch.Tensor,
+    aspect_deg: torch.Tensor,
+    canopy_cover_fraction: torch.Tensor,
+    canopy_height_m: torch.Tensor,
+    canopy_base_height_m: torch.Tensor,
+    canopy_bulk_density_kg_m3: torch.Tensor,
+) -> torch.Tensor:
+    """float32 [B, len(LANDSCAPE_CHANNELS), H, W] from [B, H, W] layers in SI units.
+
+    Elevation is taken relative to the tile's mean over valid cells (absolute elevation says
+    nothing about spread); aspect becomes its sine and cosine (east- and northness), 0 on flat
+    cells (``aspect_deg`` < 0, the LANDFIRE flat code) and where the slope is 0.
+    """
+    valid_f = valid.float()
+    n_valid = valid_f.sum(dim=(-2, -1), keepdim=True).clamp_min(1.0)
+    elev = elevation_m.float()
+    elev_mean = (elev * valid_f).sum(dim=(-2, -1), keepdim=True) / n_valid
+    aspect_rad = torch.deg2rad(aspect_deg.float())
+    sloped = (aspect_deg >= 0) & (slope_fraction > 0)
+    channels = [
+        burnable.float().unsqueeze(1),
+        fuel_group_masks(fuel_model).float(),
+        ((elev - elev_mean) / 100.0).unsqueeze(1),
+        slope_fraction.float().clamp(0.0, MAX_SLOPE_FRACTION).unsqueeze(1),
+        torch.where(sloped, torch.sin(aspect_rad), 0.0).unsqueeze(1),
+        torch.where(sloped, torch.cos(aspect_rad), 0.0).unsqueeze(1),
+        canopy_cover_fraction.float().clamp(0.0, 1.0).unsqueeze(1),
+        (canopy_height_m.float() / 30.0).unsqueeze(1),
+        (canopy_base_height_m.float() / 10.0).unsqueeze(1),
+        (canopy_bulk_density_kg_m3.float() / 0.3).unsqueeze(1),
+    ]
+    out = torch.cat(channels, dim=1)
+    return out * valid_f.unsqueeze(1)

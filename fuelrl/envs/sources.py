@@ -1,0 +1,127 @@
+"""Where FireEnv's episodes come from: tiles (a shard of a TileDataset) and the fires drawn on them.
+
+Both draw from the env's ``torch.Generator`` only, so an env's sequence of episodes depends on its
+seed alone, never on the policy or on how many steps were taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from fuelrl.envs.config import EnvConfig
+from fuelrl.errors import InputError
+from fuelrl.landscape import Landscape, TileDataset, TileSampler
+from fuelrl.simulators.base import ScenarioSet
+from fuelrl.simulators.scenarios import ScenarioSampler, WeatherDistribution
+
+_STREAM_HIGH = 2**62
+
+
+def weather_distribution(cfg: EnvConfig) -> WeatherDistribution:
+    """The fires' weather distribution from the flat EnvConfig fields (FlamMap's units)."""
+
+    def rng(lo: float, hi: float) -> float | tuple[float, float]:
+        return float(lo) if lo == hi else (float(lo), float(hi))
+
+    return WeatherDistribution(
+        wind_speed_20ft_mph=rng(cfg.wind_speed_20ft_mph_min, cfg.wind_speed_20ft_mph_max),
+        wind_from_deg=None,
+        wind_from_center_deg=cfg.wind_from_deg_mean,
+        wind_from_spread_deg=cfg.wind_from_deg_spread,
+        moisture_pct=(
+            cfg.moisture_1h_pct,
+            cfg.moisture_10h_pct,
+            cfg.moisture_100h_pct,
+            cfg.moisture_herb_pct,
+            cfg.moisture_woody_pct,
+        ),
+        foliar_moisture_pct=cfg.foliar_moisture_pct,
+        duration_min=cfg.duration_min,
+    )
+
+
+class TileSource:
+    """This worker's shard of the configured tile dataset, and the sampler walking through it.
+
+    The dataset (landscape readers, tile index) is built once per process; tiles are read lazily
+    (and cached by the dataset). Worker ``worker_index`` of ``num_workers`` owns the dataset tiles
+    ``i`` with ``i % num_workers == worker_index``.
+    """
+
+    def __init__(self, cfg: EnvConfig, *, worker_index: int = 0, num_workers: int = 1):
+        if not 0 <= worker_index < num_workers:
+            raise InputError(f"worker_index must be in [0, {num_workers}); got {worker_index}")
+        self.config = cfg
+        self.dataset = TileDataset(
+            list(cfg.landscapes),
+            cfg.tile_size,
+            stride=cfg.tile_stride or None,
+            max_nodata_fraction=cfg.max_nodata_fraction,
+            min_burnable_fraction=cfg.min_burnable_fraction,
+            split=cfg.split,
+            heldout_fraction=cfg.heldout_fraction,
+            split_by=cfg.split_by,
+            region_size=cfg.region_size or None,
+            seed=cfg.split_seed,
+        )
+        self.indices = list(range(worker_index, len(self.dataset), num_workers))
+        if not self.indices:
+            raise InputError(
+                f"worker {worker_index} of {num_workers} gets no tile: the {cfg.split} split holds only "
+                f"{len(self.dataset)} tile(s) ({self.dataset!r}); use fewer workers or more landscapes"
+            )
+        self.worker_index, self.num_workers = worker_index, num_workers
+        self._sampler: TileSampler | None = None
+        self._generator: torch.Generator | None = None
+
+    @property
+    def num_tiles(self) -> int:
+        """Tiles in this worker's shard (one pass without replacement visits each once)."""
+        return len(self.indices)
+
+    @property
+    def cell_size_m(self) -> float:
+        return float(self.dataset.sources[0].cell_size_m)
+
+    def restart(self, generator: torch.Generator) -> None:
+        """Start the tile order afresh from ``generator`` (called when the env is seeded)."""
+        self._generator = generator
+        self._sampler = TileSampler(
+            len(self.indices),
+            replacement=self.config.replacement,
+            reshuffle_every=self.config.reshuffle_every,
+            generator=generator,
+        )
+
+    def draw(self, n: int) -> tuple[list[Landscape], list[int]]:
+        """``n`` tiles for the next reset and their dataset indices."""
+        if self._sampler is None:
+            raise RuntimeError("TileSource.draw before restart()")
+        ids = [self.indices[i] for i in self._sampler.next_indices(n)]
+        return [self.dataset.tile(i) for i in ids], ids
+
+    def describe(self, tile_id: int) -> str:
+        spec, r0, c0, r1, c1 = self.dataset.footprint(tile_id)
+        return f"{spec} rows {r0}:{r1} cols {c0}:{c1}"
+
+
+class FireSource:
+    """The F fixed fires of each new episode, drawn with the scenario sampler (common random
+    numbers): each reset takes a fresh stream number of the sampler from the env's generator, so
+    the fires depend on the env's seed and on nothing else."""
+
+    def __init__(self, cfg: EnvConfig):
+        self.sampler = ScenarioSampler(weather_distribution(cfg), fires=cfg.fires_per_tile, seed=0)
+
+    def draw(self, burnable: torch.Tensor | np.ndarray, generator: torch.Generator) -> ScenarioSet:
+        """F fires on each tile of ``burnable`` (bool [n, H, W], the untreated burnable cells)."""
+        stream = int(torch.randint(_STREAM_HIGH, (1,), generator=generator))
+        return self.sampler.sample(burnable, stream=stream)
+
+
+def stack_layer(tiles: Sequence[Landscape], name: str) -> torch.Tensor:
+    """[n, H, W] tensor of one landscape attribute over the tiles."""
+    return torch.from_numpy(np.stack([np.asarray(getattr(t, name)) for t in tiles]))
