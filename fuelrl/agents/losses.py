@@ -1,0 +1,98 @@
+"""Double-DQN loss with masked argmax (illegal cells are never chosen as the next action).
+
+Equivalent to TorchRL's ``DQNLoss(double_dqn=True)`` over a ``QValueActor`` with
+``action_mask_key`` (``tests/agents/test_losses.py`` checks the two agree), written out because the
+trainer also needs the Q-values for logging (``train/q_mean``), wants the target network as a plain
+module (checkpointed, soft/hard-updated in place, no functional-parameter copies under DDP), and
+treats "no legal cell left" as the end of the episode's value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from tensordict import TensorDictBase
+from torch import nn
+
+
+def masked_argmax(q_values: torch.Tensor, action_mask: torch.Tensor) -> torch.Tensor:
+    """Argmax over the last dim restricted to ``action_mask`` (bool, same shape) -> int64 ``[*]``.
+
+    Rows without a legal cell return 0 (callers zero their value).
+    """
+    neg = torch.finfo(q_values.dtype).min
+    return q_values.masked_fill(~action_mask, neg).argmax(-1)
+
+
+@dataclass
+class DQNLossOutput:
+    loss: torch.Tensor
+    q_taken: torch.Tensor  # Q(s, a) of the stored actions [N]
+    target: torch.Tensor  # r + gamma * Q_target(s', a*) [N]
+    td_error: torch.Tensor  # target - q_taken [N]
+
+
+def double_dqn_loss(
+    online: nn.Module,
+    target: nn.Module,
+    batch: TensorDictBase,
+    *,
+    gamma: float,
+    double_dqn: bool = True,
+    loss_function: str = "smooth_l1",
+    reward_scale: float = 1.0,
+) -> DQNLossOutput:
+    """The (double) DQN temporal-difference loss of a flat batch of transitions.
+
+    ``batch`` has ``observation [N, C, H, W]``, ``budget_left [N, 1]``, ``action [N]`` and under
+    ``next``: ``observation``, ``budget_left``, ``action_mask [N, A]``, ``reward [N, 1]``,
+    ``terminated [N, 1]``. The target bootstraps on truncation but not on termination:
+
+        a* = argmax_{a legal in s'} Q_online(s', a)    (double DQN; Q_target when double_dqn=False)
+        y  = reward_scale * r + gamma * (1 - terminated) * Q_target(s', a*)
+
+    ``loss_function``: "smooth_l1" (Huber, delta 1) or "l2".
+    """
+    obs = batch["observation"]
+    budget = batch.get("budget_left", None)
+    action = batch["action"].reshape(-1).long()
+    nxt = batch["next"]
+    reward = nxt["reward"].reshape(-1).float() * reward_scale
+    terminated = nxt["terminated"].reshape(-1).bool()
+    next_mask = nxt["action_mask"].reshape(action.shape[0], -1).bool()
+
+    q_all = online(obs, budget)
+    q_taken = q_all.gather(-1, action[:, None]).squeeze(-1)
+    with torch.no_grad():
+        q_next_target = target(nxt["observation"], nxt.get("budget_left", None))
+        chooser = online(nxt["observation"], nxt.get("budget_left", None)) if double_dqn else q_next_target
+        next_action = masked_argmax(chooser, next_mask)
+        next_value = q_next_target.gather(-1, next_action[:, None]).squeeze(-1).float()
+        live = ~terminated & next_mask.any(-1)
+        y = reward + gamma * torch.where(live, next_value, torch.zeros_like(next_value))
+    q_f = q_taken.float()
+    if loss_function == "smooth_l1":
+        loss = F.smooth_l1_loss(q_f, y)
+    elif loss_function == "l2":
+        loss = F.mse_loss(q_f, y)
+    else:
+        raise ValueError(f"loss_function: expected 'smooth_l1' or 'l2', got {loss_function!r}")
+    return DQNLossOutput(loss=loss, q_taken=q_f.detach(), target=y, td_error=(y - q_f).detach())
+
+
+@torch.no_grad()
+def hard_update(target: nn.Module, online: nn.Module) -> None:
+    """Copy the online parameters and buffers into the target network."""
+    target.load_state_dict(online.state_dict())
+
+
+@torch.no_grad()
+def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
+    """Polyak averaging: ``target <- (1 - tau) * target + tau * online``."""
+    t_params = [p for p in target.parameters()]
+    o_params = [p.detach() for p in online.parameters()]
+    torch._foreach_lerp_(t_params, o_params, tau)
+    for tb, ob in zip(target.buffers(), online.buffers(), strict=True):
+        tb.copy_(ob)

@@ -1,0 +1,231 @@
+"""The DQN LightningModule: online and target Q-networks, double-DQN loss, exploration, evaluation.
+
+Read it top to bottom like CleanRL's ``dqn.py``:
+
+1. ``policy`` (TorchRL ``QValueActor`` with the action mask, then :class:`MaskedEpsilonGreedy`) acts
+   in the env; the data module's collector calls it and stores transitions in the replay buffer.
+2. ``training_step`` takes a sampled batch and returns the double-DQN Huber loss
+   (:func:`fuelrl.agents.losses.double_dqn_loss`); Lightning handles precision, gradient
+   accumulation and DDP; gradients are clipped by norm (``max_grad_norm``).
+3. After every optimizer step the target network is updated: copied every
+   ``target_update_every`` steps (``target_update: hard``) or Polyak-averaged (``soft``, ``tau``).
+4. ``validation_step`` plays the greedy policy and random placement on the same held-out tiles and
+   fires and logs ``eval/burned_ha`` and ``eval/burned_ha_random``.
+
+Everything that must survive a restart is in the checkpoint: both networks, the optimizer, epsilon
+(a buffer), the number of target updates and (through the data module) the frame count.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Literal
+
+import lightning.pytorch as pl
+import torch
+from tensordict import TensorDictBase
+from tensordict.nn import TensorDictSequential
+from torchrl.modules import QValueActor
+
+from fuelrl.agents.evaluation import EpisodeResult, greedy_action_fn, random_action_fn, run_episodes
+from fuelrl.agents.exploration import MaskedEpsilonGreedy, linear_epsilon
+from fuelrl.agents.losses import double_dqn_loss, hard_update, soft_update
+from fuelrl.errors import InputError
+from fuelrl.models import FuelBreakQNet, QNetConfig, count_parameters
+
+log = logging.getLogger(__name__)
+
+
+class DQNAgent(pl.LightningModule):
+    """Deep Q-learning of fuel-break placement.
+
+    Args:
+        in_channels: channels of the env observation; the CLI links it from
+            ``data.num_observation_channels``. Required when built from Python.
+        net: Q-network widths (:class:`fuelrl.models.QNetConfig`).
+        lr: Adam learning rate. weight_decay: AdamW decoupled weight decay (0 = Adam).
+        gamma: discount per placed break.
+        double_dqn: choose the next action with the online net, value it with the target net.
+        loss_function: "smooth_l1" (Huber) or "l2".
+        reward_scale: multiply env rewards (the fraction of the tile's burnable area a break saves)
+            by this before the TD target; 100 makes them percent.
+        max_grad_norm: clip the gradient norm to this (None: no clipping; ``--trainer.gradient_clip_val``
+            overrides it).
+        eps_start, eps_end, eps_decay_frames: linear epsilon schedule over env transitions, starting
+            after the data module's warm-up.
+        target_update: "hard" (copy every ``target_update_every`` optimizer steps) or "soft" (``tau``).
+        seed: seed of the exploration generator (each DDP rank adds its rank).
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        net: QNetConfig | None = None,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        gamma: float = 0.97,
+        double_dqn: bool = True,
+        loss_function: Literal["smooth_l1", "l2"] = "smooth_l1",
+        reward_scale: float = 100.0,
+        max_grad_norm: float | None = 10.0,
+        eps_start: float = 1.0,
+        eps_end: float = 0.05,
+        eps_decay_frames: int = 20_000,
+        target_update: Literal["hard", "soft"] = "hard",
+        target_update_every: int = 250,
+        tau: float = 0.005,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if in_channels is None:
+            raise InputError(
+                "model.in_channels: not set; pass len(FireEnv.observation_channels) "
+                "(the fuelrl CLI links it from the data module)"
+            )
+        if target_update not in ("hard", "soft"):
+            raise InputError(f"model.target_update: expected 'hard' or 'soft', got {target_update!r}")
+        if not 0.0 < tau <= 1.0:
+            raise InputError(f"model.tau: expected 0 < tau <= 1, got {tau}")
+        if not 0.0 <= eps_end <= eps_start <= 1.0:
+            raise InputError(
+                f"model.eps_start/eps_end: expected 0 <= end <= start <= 1, got {eps_start}, {eps_end}"
+            )
+        if target_update_every < 1:
+            raise InputError(f"model.target_update_every: expected >= 1, got {target_update_every}")
+        net = net or QNetConfig()
+        self.save_hyperparameters()
+        self.qnet = FuelBreakQNet(in_channels, net)
+        self.target_qnet = copy.deepcopy(self.qnet).requires_grad_(False)
+        # the actor wraps self.qnet (same parameters); kept out of the module tree so checkpoints
+        # hold the network once
+        self.__dict__["actor"] = QValueActor(
+            module=self.qnet,
+            in_keys=["observation", "budget_left"],
+            action_space="categorical",
+            action_mask_key="action_mask",
+        )
+        self.egreedy = MaskedEpsilonGreedy(eps_start, seed=seed)
+        self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
+        self.last_eval: dict[str, float] = {}
+        self.last_eval_episodes: dict[str, EpisodeResult] = {}
+        log.info("Q-network: %d parameters", count_parameters(self.qnet))
+
+    # ----------------------------------------------------------------------------------- acting
+    @property
+    def policy(self) -> TensorDictSequential:
+        """The collector's policy: masked greedy action, then epsilon-greedy over legal cells."""
+        return TensorDictSequential(self.actor, self.egreedy)
+
+    @property
+    def epsilon(self) -> float:
+        return float(self.egreedy.eps)
+
+    def update_exploration(self, frames: int, warmup_frames: int = 0) -> float:
+        """Set epsilon for ``frames`` env transitions collected so far; returns it."""
+        hp = self.hparams
+        eps = linear_epsilon(
+            frames,
+            start=hp.eps_start,
+            end=hp.eps_end,
+            decay_frames=hp.eps_decay_frames,
+            warmup_frames=warmup_frames,
+        )
+        self.egreedy.set_epsilon(eps)
+        return eps
+
+    def reseed_exploration(self, seed: int) -> None:
+        self.egreedy.generator.manual_seed(seed)
+
+    def forward(self, observation: torch.Tensor, budget_left: torch.Tensor | None = None) -> torch.Tensor:
+        """Q-values ``[*, H*W]`` of the online network."""
+        return self.qnet(observation, budget_left)
+
+    # ---------------------------------------------------------------------------------- learning
+    def training_step(self, batch: TensorDictBase, batch_idx: int) -> torch.Tensor:
+        hp = self.hparams
+        out = double_dqn_loss(
+            self.qnet,
+            self.target_qnet,
+            batch,
+            gamma=hp.gamma,
+            double_dqn=hp.double_dqn,
+            loss_function=hp.loss_function,
+            reward_scale=hp.reward_scale,
+        )
+        n = out.q_taken.shape[0]
+        self.log("train/loss", out.loss.detach(), prog_bar=True, batch_size=n)
+        self.log("train/q_mean", out.q_taken.mean(), batch_size=n)
+        self.log("train/target_mean", out.target.mean(), batch_size=n)
+        self.log("train/td_abs_mean", out.td_error.abs().mean(), batch_size=n)
+        self.log("train/epsilon", self.epsilon, batch_size=n)
+        self.log("train/target_updates", self.num_updates.float(), batch_size=n)
+        return out.loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        hp = self.hparams
+        if hp.weight_decay:
+            return torch.optim.AdamW(self.qnet.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        return torch.optim.Adam(self.qnet.parameters(), lr=hp.lr)
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        clip = gradient_clip_val if gradient_clip_val is not None else self.hparams.max_grad_norm
+        if clip:
+            self.clip_gradients(
+                optimizer, gradient_clip_val=clip, gradient_clip_algorithm=gradient_clip_algorithm or "norm"
+            )
+
+    def optimizer_step(self, *args, **kwargs) -> None:
+        super().optimizer_step(*args, **kwargs)
+        self.num_updates += 1
+        self.update_target()
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """Target update after optimizer step number ``num_updates``."""
+        hp = self.hparams
+        if hp.target_update == "soft":
+            soft_update(self.target_qnet, self.qnet, hp.tau)
+        elif int(self.num_updates) % hp.target_update_every == 0:
+            hard_update(self.target_qnet, self.qnet)
+
+    # -------------------------------------------------------------------------------- evaluation
+    @torch.no_grad()
+    def evaluate(self, env, seed: int) -> dict[str, float]:
+        """Greedy agent vs random placement on the tiles and fires ``env`` draws after ``set_seed(seed)``.
+
+        Returns mean burned area per tile (ha) for both and, when the env reports it at reset, the
+        untreated area. Episodes are kept in ``last_eval_episodes`` for the map images.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            greedy = run_episodes(env, greedy_action_fn(self.qnet), seed=seed)
+            rand = run_episodes(env, random_action_fn(seed), seed=seed)
+        finally:
+            self.train(was_training)
+        self.last_eval_episodes = {"greedy": greedy, "random": rand}
+        out = {"burned_ha": float(greedy.burned_ha.mean()), "burned_ha_random": float(rand.burned_ha.mean())}
+        if greedy.burned_ha_untreated is not None:
+            out["burned_ha_untreated"] = float(greedy.burned_ha_untreated.mean())
+        out["breaks_per_tile"] = float(greedy.steps.float().mean())
+        return out
+
+    def _eval_step(self, seed: int, prefix: str) -> dict[str, float]:
+        dm = self.trainer.datamodule
+        if dm is None or not hasattr(dm, "eval_env"):
+            raise RuntimeError("validation/test need the fuelrl ReplayDataModule (it builds the eval env)")
+        stage = "test" if prefix == "test" else "validate"
+        metrics = self.evaluate(dm.eval_env(stage), int(seed))
+        n = dm.eval_tiles
+        for key, value in metrics.items():
+            bar = key in ("burned_ha", "burned_ha_random")
+            self.log(f"{prefix}/{key}", value, prog_bar=bar, batch_size=n, sync_dist=True)
+        self.last_eval = metrics
+        return metrics
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(int(batch), "eval")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(int(batch), "test")

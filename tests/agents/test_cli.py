@@ -1,0 +1,194 @@
+"""`fuelrl fit | validate | test` end to end: configs, TensorBoard tags, checkpoints, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from fuelrl.agents.cli import lightning_main
+
+from .cli_helpers import CONFIGS, REPO, TINY, fuelrl_cmd, image_tags, run_fuelrl, scalars
+
+REQUIRED_SCALARS = {
+    "train/loss",
+    "train/q_mean",
+    "train/epsilon",
+    "collect/exp_per_s",
+    "collect/fires_per_s",
+    "eval/burned_ha",
+    "eval/burned_ha_random",
+    "memory/host_rss_mib",
+}
+
+
+@pytest.mark.parametrize("name", ["quickstart", "default", "low_mem", "high_mem"])
+def test_print_config_for_every_profile(name, capsys):
+    rc = lightning_main(
+        ["fit", "--config", str(CONFIGS / f"{name}.yaml"), "--model.lr", "3e-4", "--print_config"]
+    )
+    assert rc == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    source = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    assert printed["model"]["lr"] == pytest.approx(3e-4)  # the override wins
+    assert printed["model"]["net"] == source["model"]["net"]
+    assert printed["data"]["env"]["tile_size"] == source["data"]["env"]["tile_size"]
+    assert printed["checkpoint"]["save_last"] is True
+
+
+def test_bad_options_exit_2_with_an_error_naming_the_option(tmp_path, capsys):
+    rc = lightning_main(["fit", *TINY, f"--trainer.default_root_dir={tmp_path}", "--data.storage=cloud"])
+    assert rc == 2
+    assert "storage" in capsys.readouterr().err
+    rc = lightning_main(
+        ["fit", *TINY, f"--trainer.default_root_dir={tmp_path}", "--data.frames_per_collect=6"]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("fuelrl fit: error: data.frames_per_collect") and "multiple" in err[-1]
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_fit_writes_checkpoints_tags_and_maps_then_validate_and_test(tmp_path, capsys):
+    root = tmp_path / "run"
+    assert lightning_main(["fit", *TINY, f"--trainer.default_root_dir={root}"]) == 0
+    ckpts = sorted(p.name for p in (root / "checkpoints").glob("*.ckpt"))
+    assert "last.ckpt" in ckpts and "step0000008.ckpt" in ckpts and "step0000024.ckpt" in ckpts
+    state = torch.load(root / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert state["global_step"] == 24
+    assert state["ReplayDataModule"]["stats"]["frames"] >= 32 + 24 * 8 // 2
+
+    found = scalars(root)
+    missing = REQUIRED_SCALARS - set(found)
+    assert not missing, f"missing TensorBoard tags: {sorted(missing)}; have {sorted(found)}"
+    assert "eval/break_maps" in image_tags(root)
+    assert len(found["eval/burned_ha"]) == 2  # after 12 and 24 steps
+    assert all(v > 0 for _, v in found["eval/burned_ha_random"])
+    eps = [v for _, v in sorted(found["train/epsilon"])]
+    assert eps[0] > eps[-1] and all(a >= b for a, b in zip(eps, eps[1:], strict=False))
+
+    ckpt = str(root / "checkpoints" / "last.ckpt")
+    assert (
+        lightning_main(["validate", *TINY, f"--trainer.default_root_dir={root}", f"--ckpt_path={ckpt}"]) == 0
+    )
+    assert lightning_main(["test", *TINY, f"--trainer.default_root_dir={root}", f"--ckpt_path={ckpt}"]) == 0
+    tags = scalars(root)
+    assert "test/burned_ha" in tags and "test/burned_ha_random" in tags
+
+
+def test_sigkill_after_first_checkpoint_then_resume_from_last(tmp_path):
+    root = tmp_path / "run"
+    args = [
+        *TINY,
+        f"--trainer.default_root_dir={root}",
+        "--trainer.max_steps=100000",
+        "--trainer.val_check_interval=100000",
+        "--data.storage=memmap",
+    ]
+    proc = subprocess.Popen(
+        [*fuelrl_cmd(), "fit", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    last = root / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            # wait for the first periodic checkpoint and one more step (so last.ckpt is complete)
+            if (root / "checkpoints" / "step0000016.ckpt").exists():
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    killed = torch.load(last, map_location="cpu", weights_only=False)
+    saved_step = killed["global_step"]
+    saved_frames = killed["ReplayDataModule"]["stats"]["frames"]
+    saved_eps = float(killed["state_dict"]["egreedy.eps"])
+    assert saved_step >= 8 and killed["ReplayDataModule"]["replay"]["len"] > 0
+
+    resume = run_fuelrl(
+        "fit",
+        *args[:-3],
+        f"--trainer.max_steps={saved_step + 6}",
+        "--data.storage=memmap",
+        "--trainer.val_check_interval=100000",
+        "--ckpt_path=last",
+    )
+    assert resume.returncode == 0, resume.stderr[-3000:]
+    assert "replay buffer restored" in resume.stderr
+    final = torch.load(last, map_location="cpu", weights_only=False)
+    assert final["global_step"] == saved_step + 6
+    assert final["ReplayDataModule"]["stats"]["frames"] > saved_frames
+    assert float(final["state_dict"]["egreedy.eps"]) <= saved_eps
+    # the resumed run logged its first loss after the saved step, not from step 0
+    versions = sorted(Path(root / "lightning_logs").glob("version_*"))
+    assert len(versions) == 2
+    resumed_steps = [s for s, _ in scalars(versions[1])["train/loss"]]
+    assert min(resumed_steps) >= saved_step
+
+
+@pytest.mark.slow
+def test_low_mem_profile_runs_on_cpu(tmp_path):
+    proc = run_fuelrl(
+        "fit",
+        "--config",
+        str(CONFIGS / "low_mem.yaml"),
+        f"--trainer.default_root_dir={tmp_path}",
+        "--trainer.max_steps=8",
+        "--trainer.val_check_interval=16",
+        "--trainer.enable_progress_bar=false",
+        "--data.warmup_frames=64",
+        "--data.prefill_frames=32",
+        "--data.eval_tiles=2",
+        "--data.env.fires_per_tile=2",
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    if not torch.cuda.is_available():
+        assert "precision 16-mixed cannot run" in proc.stderr
+    assert (tmp_path / "checkpoints" / "last.ckpt").exists()
+    assert list((tmp_path / "replay_buffer").glob("*.memmap"))
+    assert "eval/burned_ha" in scalars(tmp_path)
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_with_gloo(tmp_path):
+    proc = run_fuelrl(
+        "fit",
+        *TINY,
+        f"--trainer.default_root_dir={tmp_path}",
+        "--trainer.devices=2",
+        "--trainer.strategy=ddp",
+        "--trainer.max_steps=8",
+        "--trainer.val_check_interval=8",
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "distributed_backend=gloo" in proc.stderr and "Starting with 2 processes" in proc.stderr
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert state["global_step"] == 8
+    assert "eval/burned_ha" in scalars(tmp_path)
+
+
+@pytest.mark.slow
+def test_pytorch_profiler_writes_traces_into_the_log_dir(tmp_path):
+    proc = run_fuelrl(
+        "fit",
+        *TINY,
+        f"--trainer.default_root_dir={tmp_path}",
+        "--trainer.max_steps=6",
+        "--trainer.val_check_interval=100",
+        "--trainer.profiler=pytorch",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    traces = list((tmp_path / "lightning_logs" / "version_0").glob("*.pt.trace.json"))
+    assert traces, sorted(str(p) for p in tmp_path.rglob("*"))
+    assert json.loads(traces[0].read_text())["traceEvents"]  # a Chrome trace Perfetto can open

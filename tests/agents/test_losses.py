@@ -1,0 +1,126 @@
+"""Double-DQN loss: masked argmax in the target, termination, agreement with TorchRL's DQNLoss."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from tensordict import TensorDict
+from torch import nn
+from torchrl.modules import QValueActor
+from torchrl.objectives import DQNLoss
+
+from fuelrl.agents.losses import double_dqn_loss, hard_update, masked_argmax, soft_update
+from fuelrl.models import FuelBreakQNet, QNetConfig
+
+from .helpers import transitions
+
+
+class ChannelQ(nn.Module):
+    """Q-values read from one observation channel times a scale (a hand-checkable 'network')."""
+
+    def __init__(self, channel: int, scale: float):
+        super().__init__()
+        self.channel = channel
+        self.scale = nn.Parameter(torch.tensor(scale))
+
+    def forward(self, observation, budget_left=None):
+        return observation[:, self.channel].flatten(1) * self.scale
+
+
+def test_masked_argmax_never_picks_an_illegal_cell():
+    q = torch.tensor([[5.0, 1.0, 3.0], [0.0, 9.0, -1.0]])
+    mask = torch.tensor([[False, True, True], [True, False, True]])
+    assert masked_argmax(q, mask).tolist() == [2, 0]
+    assert masked_argmax(q.bfloat16(), mask).tolist() == [2, 0]
+
+
+def test_target_uses_best_legal_cell_of_online_net_valued_by_target_net():
+    obs = torch.zeros(1, 2, 1, 3)
+    nxt = torch.zeros(1, 2, 1, 3)
+    obs[0, 0, 0] = torch.tensor([0.0, 2.0, 0.0])  # online Q(s) = [0, 2, 0]; action 1 taken
+    nxt[0, 0, 0] = torch.tensor([10.0, 1.0, 3.0])  # online Q(s'): cell 0 best but illegal -> cell 2
+    nxt[0, 1, 0] = torch.tensor([100.0, 7.0, 4.0])  # target Q(s') = channel 1
+    batch = TensorDict(
+        {
+            "observation": obs,
+            "action": torch.tensor([1]),
+            "next": {
+                "observation": nxt,
+                "action_mask": torch.tensor([[False, True, True]]),
+                "reward": torch.tensor([[0.5]]),
+                "terminated": torch.tensor([[False]]),
+            },
+        },
+        batch_size=[1],
+    )
+    online, target = ChannelQ(0, 1.0), ChannelQ(1, 1.0)
+    out = double_dqn_loss(online, target, batch, gamma=0.9)
+    assert out.target.item() == pytest.approx(0.5 + 0.9 * 4.0)  # target net's value of cell 2
+    assert out.q_taken.item() == pytest.approx(2.0)
+    # plain DQN: argmax of the target net over legal cells (cell 1: 7)
+    plain = double_dqn_loss(online, target, batch, gamma=0.9, double_dqn=False)
+    assert plain.target.item() == pytest.approx(0.5 + 0.9 * 7.0)
+    # termination: no bootstrap
+    batch["next", "terminated"] = torch.tensor([[True]])
+    assert double_dqn_loss(online, target, batch, gamma=0.9).target.item() == pytest.approx(0.5)
+    # Huber loss of |y - q| = 1.5 - ... : smooth_l1 with |d| > 1 is |d| - 0.5
+    d = abs(0.5 - 2.0)
+    assert double_dqn_loss(online, target, batch, gamma=0.9).loss.item() == pytest.approx(d - 0.5)
+
+
+def test_agrees_with_torchrl_dqnloss_double_dqn_with_action_mask():
+    torch.manual_seed(0)
+    batch = transitions(n=8, c=3)
+    online = FuelBreakQNet(3, QNetConfig(width=8, blocks=1, norm_groups=2))
+    target = copy.deepcopy(online)
+    with torch.no_grad():
+        for p in target.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    gamma = 0.93
+
+    def actor(net):
+        return QValueActor(
+            module=net,
+            in_keys=["observation", "budget_left"],
+            action_space="categorical",
+            action_mask_key="action_mask",
+        )
+
+    ref = DQNLoss(
+        actor(online),
+        loss_function="smooth_l1",
+        delay_value=True,
+        double_dqn=True,
+        action_space="categorical",
+    )
+    ref.make_value_estimator(gamma=gamma)
+    target_params = TensorDict.from_module(actor(target))
+    ref.target_value_network_params.data.update_(target_params.data)
+
+    expected = ref(batch.clone())["loss"]
+    ours = double_dqn_loss(online, target, batch.clone(), gamma=gamma)
+    torch.testing.assert_close(ours.loss, expected, rtol=1e-5, atol=1e-6)
+    # and the two differ from the no-double-DQN loss, so the test would catch a wrong argmax source
+    plain = double_dqn_loss(online, target, batch.clone(), gamma=gamma, double_dqn=False)
+    assert not torch.allclose(plain.loss, expected)
+
+
+def test_gradients_flow_only_into_the_online_net():
+    online = FuelBreakQNet(3, QNetConfig(width=8, blocks=1, norm_groups=2))
+    target = copy.deepcopy(online).requires_grad_(False)
+    double_dqn_loss(online, target, transitions(c=3), gamma=0.9).loss.backward()
+    assert all(p.grad is not None for p in online.parameters())
+    assert all(p.grad is None for p in target.parameters())
+
+
+def test_hard_and_soft_updates():
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    before = [p.clone() for p in b.parameters()]
+    soft_update(b, a, tau=0.25)
+    for pb, pa, p0 in zip(b.parameters(), a.parameters(), before, strict=True):
+        torch.testing.assert_close(pb, 0.75 * p0 + 0.25 * pa)
+    hard_update(b, a)
+    for pb, pa in zip(b.parameters(), a.parameters(), strict=True):
+        assert torch.equal(pb, pa)

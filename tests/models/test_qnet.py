@@ -1,0 +1,77 @@
+"""The Q-network: one value per cell for any tile size, uses the budget, can fit a per-cell target."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fuelrl.errors import InputError
+from fuelrl.models import FuelBreakQNet, QNetConfig, count_parameters
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (32, 32), (7, 9), (24, 40)])
+def test_one_q_value_per_cell_for_any_tile_size(shape):
+    torch.manual_seed(0)
+    net = FuelBreakQNet(5, QNetConfig.small())
+    h, w = shape
+    q = net(torch.randn(3, 5, h, w), torch.rand(3, 1))
+    assert q.shape == (3, h * w)
+    assert torch.isfinite(q).all()
+
+
+def test_leading_dims_are_kept_and_rows_are_independent():
+    torch.manual_seed(0)
+    net = FuelBreakQNet(4, QNetConfig(width=16, blocks=2, norm_groups=4)).eval()
+    obs, budget = torch.randn(2, 3, 4, 8, 8), torch.rand(2, 3, 1)
+    q = net(obs, budget)
+    assert q.shape == (2, 3, 64)
+    single = net(obs[1, 2:3], budget[1, 2:3])
+    torch.testing.assert_close(q[1, 2:3], single, rtol=1e-5, atol=1e-5)
+
+
+def test_budget_left_changes_the_values():
+    torch.manual_seed(0)
+    net = FuelBreakQNet(3, QNetConfig.small())
+    obs = torch.randn(1, 3, 12, 12)
+    assert not torch.allclose(net(obs, torch.ones(1, 1)), net(obs, torch.zeros(1, 1)))
+
+
+def test_attention_variant_trains_every_parameter():
+    torch.manual_seed(0)
+    net = FuelBreakQNet(3, QNetConfig(width=16, blocks=2, attention=True, attention_heads=4, norm_groups=4))
+    net(torch.randn(2, 3, 10, 10), torch.rand(2, 1)).square().mean().backward()
+    names = [n for n, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert names == []
+    assert any("attention" in n for n, _ in net.named_parameters())
+
+
+def test_small_variant_is_small():
+    small = count_parameters(FuelBreakQNet(16, QNetConfig.small()))
+    base = count_parameters(FuelBreakQNet(16, QNetConfig()))
+    assert small < 100_000 < base
+
+
+def test_fits_a_per_cell_target():
+    """Regressing Q onto one input channel (like 'break where burn probability is high') works."""
+    torch.manual_seed(0)
+    net = FuelBreakQNet(3, QNetConfig(width=16, blocks=2, norm_groups=4))
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(1)
+    losses = []
+    for _ in range(150):
+        obs = torch.rand(8, 3, 12, 12, generator=gen)
+        loss = (net(obs, torch.ones(8, 1)) - obs[:, 1].flatten(1)).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert sum(losses[-10:]) / 10 < 0.1 * sum(losses[:10]) / 10
+
+
+def test_bad_config_is_a_one_line_input_error():
+    with pytest.raises(InputError, match="norm_groups"):
+        FuelBreakQNet(3, QNetConfig(width=30, norm_groups=8))
+    with pytest.raises(InputError, match="in_channels"):
+        FuelBreakQNet(0)
+    with pytest.raises(ValueError, match="observation"):
+        FuelBreakQNet(3, QNetConfig.small())(torch.zeros(1, 4, 8, 8))
