@@ -1,0 +1,184 @@
+"""Plan with several policies on the same landscapes and score them on the same held-out fires.
+
+:func:`evaluate_policies` is the engine of ``fuelrl evaluate`` (and :func:`plan_landscape` of
+``fuelrl plan``): for each landscape it draws the planning and the held-out fire sets once
+(:func:`fuelrl.baselines.scoring.fire_sets`), grows the held-out fires on the untreated landscape,
+then for each policy plans on the planning fires and grows the *same* held-out fires with the plan.
+The fingerprint of the held-out set is checked before and after every policy, so the pairing is
+verified, not assumed. Results are pooled over landscapes fire by fire.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fuelrl.baselines import (
+    HEURISTICS,
+    Plan,
+    PlanningProblem,
+    budget_cells,
+    default_recompute_every,
+    make_planner,
+)
+from fuelrl.baselines.scoring import (
+    burn_probability_of,
+    burned_ha_of,
+    describe_fires,
+    fire_sets,
+    paired_difference,
+    policy_summary,
+    scenario_fingerprint,
+    simulate_plan,
+)
+from fuelrl.errors import InputError
+from fuelrl.simulators.base import ACRES_PER_HA, TileBatch
+from fuelrl.simulators.scenarios import WeatherDistribution
+
+
+@dataclass
+class LandscapeRun:
+    """One landscape's evaluation: its fires, the untreated scores and every policy's plan and scores."""
+
+    landscape: Any
+    budget_cells: int
+    recompute_every: int
+    fires_info: dict[str, Any]
+    scoring_fires: list[dict[str, Any]]
+    untreated_ha: np.ndarray
+    untreated_bp: np.ndarray
+    plans: dict[str, Plan] = field(default_factory=dict)
+    burned_ha: dict[str, np.ndarray] = field(default_factory=dict)
+    burn_probability: dict[str, np.ndarray] = field(default_factory=dict)
+    scored_fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+class PairingError(RuntimeError):
+    """The held-out fires changed between two policies: the comparison would not be paired."""
+
+
+def plan_and_score(
+    landscape: Any,
+    planners: dict[str, Any],
+    backend: Any,
+    weather: WeatherDistribution,
+    *,
+    budget: float,
+    scoring_fires: int,
+    planning_fires: int,
+    seed: int,
+    landscape_index: int = 0,
+    recompute_every: int | None = None,
+    log: Any = None,
+) -> LandscapeRun:
+    """Plan with every planner on ``landscape`` and score on the shared held-out fires."""
+    tiles = TileBatch.stack([landscape], device=backend.device)
+    planning, scoring, info = fire_sets(
+        landscape.burnable,
+        weather,
+        planning_fires=planning_fires,
+        scoring_fires=scoring_fires,
+        seed=seed,
+        landscape_index=landscape_index,
+    )
+    planning, scoring = planning.to(backend.device), scoring.to(backend.device)
+    n_burnable = int(np.count_nonzero(landscape.burnable))
+    n_budget = budget_cells(n_burnable, budget)
+    k = int(recompute_every) if recompute_every else default_recompute_every(n_budget)
+    sha_scoring = info["scoring"]["sha256"]
+    sha_planning = scenario_fingerprint(planning)
+    untreated = simulate_plan(backend, tiles, np.zeros(landscape.shape, bool), scoring)
+    run = LandscapeRun(
+        landscape=landscape,
+        budget_cells=n_budget,
+        recompute_every=k,
+        fires_info=info,
+        scoring_fires=describe_fires(scoring, landscape),
+        untreated_ha=burned_ha_of(untreated),
+        untreated_bp=burn_probability_of(untreated),
+    )
+    run.scored_fingerprints["untreated"] = scenario_fingerprint(scoring)
+    for name, planner in planners.items():
+        problem = PlanningProblem(
+            landscape, tiles, backend, planning, budget_cells=n_budget, recompute_every=k, seed=seed
+        )
+        t0 = time.perf_counter()
+        plan = planner.plan(problem)
+        if scenario_fingerprint(planning) != sha_planning:
+            raise PairingError(f"policy {name} changed the planning fires")
+        before = scenario_fingerprint(scoring)
+        if before != sha_scoring:
+            raise PairingError(f"the held-out fires changed before scoring policy {name}")
+        result = simulate_plan(backend, tiles, plan.breaks, scoring)
+        run.scored_fingerprints[name] = before
+        run.plans[name] = plan
+        run.burned_ha[name] = burned_ha_of(result)
+        run.burn_probability[name] = burn_probability_of(result)
+        if log is not None:
+            log(
+                f"  {name}: {plan.cells} breaks in {time.perf_counter() - t0:.1f} s, "
+                f"{run.burned_ha[name].mean():.1f} ha/fire (untreated {run.untreated_ha.mean():.1f})"
+            )
+    if len(set(run.scored_fingerprints.values())) != 1:
+        raise PairingError("policies were scored on different held-out fires")
+    return run
+
+
+def pooled(runs: list[LandscapeRun], name: str) -> np.ndarray:
+    """Burned area per held-out fire of policy ``name`` (or "untreated"), pooled over landscapes."""
+    if name == "untreated":
+        return np.concatenate([r.untreated_ha for r in runs])
+    return np.concatenate([r.burned_ha[name] for r in runs])
+
+
+def summarize(runs: list[LandscapeRun], names: list[str], *, seed: int = 0) -> dict[str, Any]:
+    """The ``policies`` / ``untreated`` / ``best_baseline`` part of results.json."""
+    untreated = pooled(runs, "untreated")
+    u = policy_summary(untreated, untreated)
+    u.pop("reduction_vs_untreated_pct_ci95")
+    heuristics = [n for n in names if n in HEURISTICS]
+    best = min(heuristics, key=lambda n: float(pooled(runs, n).mean())) if heuristics else None
+    policies: dict[str, Any] = {}
+    for name in names:
+        x = pooled(runs, name)
+        s = policy_summary(x, untreated)
+        s["kind"] = "heuristic" if name in HEURISTICS else "agent"
+        s["breaks_cells"] = int(sum(r.plans[name].cells for r in runs))
+        s["breaks_ha"] = float(sum(r.plans[name].cells * r.landscape.cell_area_ha for r in runs))
+        s["plan_seconds"] = float(sum(r.plans[name].seconds for r in runs))
+        s["recomputes"] = int(sum(r.plans[name].recomputes for r in runs))
+        s["vs_best_baseline"] = (
+            {"baseline": best, **paired_difference(x, pooled(runs, best), seed=seed)}
+            if best is not None and name != best
+            else None
+        )
+        s["paired"] = {
+            other: paired_difference(x, pooled(runs, other), seed=seed) for other in names if other != name
+        }
+        s["per_landscape"] = [
+            {
+                "landscape": r.landscape.source,
+                "burned_ha_mean": float(r.burned_ha[name].mean()),
+                "breaks_cells": r.plans[name].cells,
+                **{k: v for k, v in r.plans[name].info.items() if isinstance(v, int | float | str)},
+            }
+            for r in runs
+        ]
+        policies[name] = s
+    return {"policies": policies, "untreated": u, "best_baseline": best, "acres_per_ha": ACRES_PER_HA}
+
+
+def build_planners(policies: list[str], **agent_options: Any) -> dict[str, Any]:
+    """Planner objects by report name (checkpoints are named ``agent:<stem>``); fails early on an
+    unknown name or a missing checkpoint, before any simulation runs."""
+    out: dict[str, Any] = {}
+    for policy in policies:
+        planner = make_planner(policy, **agent_options)
+        name = getattr(planner, "label", None) or planner.name
+        if name in out:
+            raise InputError(f"--policies: {name!r} given twice")
+        out[name] = planner
+    return out
