@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: a generated (synthetic) LANDFIRE-like landscape, no data
-# download, no GPU. Extra arguments go to the command.
+# The main job on the embedded default: a short DQN training run (configs/quickstart.yaml) on a
+# generated, synthetic LANDFIRE-like landscape. No data download, no GPU. It ends by printing where
+# its outputs are (TensorBoard logs, checkpoints). Extra arguments go to `fuelrl fit`.
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
-out="${FUELRL_DEMO_OUT:-runs/demo}"
-exec fuelrl backends
+exec fuelrl fit --config configs/quickstart.yaml "$@"
