@@ -14,6 +14,7 @@ Matplotlib runs on the Agg backend (no display needed); nothing here touches pyp
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -235,7 +236,7 @@ def map_figure(
     _scale_bar(ax, extent, metric)
     _north_arrow(ax)
     ax.set_title(title, fontsize=11)
-    ax.set_xlabel(f"x ({crs.to_string() if crs is not None else 'map units'})", fontsize=8)
+    ax.set_xlabel(f"x ({_crs_label(crs)})", fontsize=8)
     ax.set_ylabel("y", fontsize=8)
     ax.tick_params(labelsize=7)
     notes = []
@@ -252,3 +253,15 @@ def map_figure(
     ax.ticklabel_format(useOffset=False, style="plain")
     fig.tight_layout()
     return fig
+
+
+def _crs_label(crs) -> str:
+    """A short name for the CRS (``EPSG:5070``, or the name in its WKT), never a whole WKT string."""
+    if crs is None:
+        return "map units"
+    epsg = crs.to_epsg()
+    if epsg is not None:
+        return f"EPSG:{epsg}"
+    match = re.match(r'\s*\w+\["([^"]+)"', crs.to_wkt())
+    name = match.group(1) if match else crs.to_string()
+    return name if len(name) <= 48 else name[:45] + "..."

@@ -59,3 +59,21 @@ def test_nice_length_and_fuel_groups():
     assert nice_length(5.5) == 5.0
     groups = fuel_groups(np.array([0, 91, 102, 1, 142, 5, 165, 9, 202, 12]))
     assert groups.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+
+
+def test_crs_label_is_short_for_custom_wkt():
+    from rasterio.crs import CRS
+
+    from fuelrl.viz import _crs_label
+
+    assert _crs_label(CRS.from_epsg(5070)) == "EPSG:5070"
+    custom = CRS.from_wkt(
+        'PROJCS["My Albers",GEOGCS["NAD83",DATUM["North_American_Datum_1983",'
+        'SPHEROID["GRS 1980",6378137,298.257222101]],PRIMEM["Greenwich",0],'
+        'UNIT["degree",0.0174532925199433]],PROJECTION["Albers_Conic_Equal_Area"],'
+        'PARAMETER["latitude_of_center",23],PARAMETER["longitude_of_center",-96],'
+        'PARAMETER["standard_parallel_1",29.5],PARAMETER["standard_parallel_2",45.5],'
+        'PARAMETER["false_easting",1],PARAMETER["false_northing",0],UNIT["metre",1]]'
+    )
+    assert _crs_label(custom) == "My Albers"
+    assert _crs_label(None) == "map units"
