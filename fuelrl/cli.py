@@ -17,6 +17,10 @@ from fuelrl.errors import FuelrlError
 # name -> (module under fuelrl.commands, one-line help). Keep alphabetical within each group.
 COMMANDS: dict[str, tuple[str, str]] = {
     "backends": ("backends", "list the simulator backends (built-in and plugins) with their devices"),
+    "bench": (
+        "bench",
+        "measure simulator, env, training and memory performance; write bench.json and bench.md",
+    ),
     "behave": ("behave", "BehavePlus-style batch calculator: surface and crown fire for each row of a CSV"),
     "evaluate": (
         "evaluate",

@@ -34,10 +34,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from fuelrl.errors import InputError
+
 PYRETECHNICS_S_PER_FIRE_64 = 0.09
 WEATHER = {"wind_speed_20ft_mph": 20.0, "wind_from_deg": 225.0, "moisture_pct": (3, 4, 5, 30, 60)}
 # (row, col) of the top-left cells of the Worcester windows: burnable, with relief
-WINDOWS = {64: [(200, 250), (380, 120), (100, 300), (300, 400)], 256: [(150, 150)]}
+# Window origins (row, col) on the Worcester clip: burnable (>= 94 %) tiles with relief.
+WINDOWS = {
+    32: [(200, 250), (380, 120), (100, 300), (300, 400)],
+    64: [(200, 250), (380, 120), (100, 300), (300, 400)],
+    128: [(150, 150), (300, 100), (100, 300)],
+    256: [(150, 150)],
+}
 
 
 def load_tiles(size: int, count: int) -> tuple[list[Any], str]:
@@ -48,7 +56,9 @@ def load_tiles(size: int, count: int) -> tuple[list[Any], str]:
     folder = shared / "data" / "landscapes" / "worcester_vt"
     if folder.is_dir():
         land = open_landscape(folder)
-        origins = (WINDOWS.get(size) or [(0, 0)]) * count
+        if size not in WINDOWS:
+            raise InputError(f"bench: no Worcester window for {size}x{size} tiles; sizes: {sorted(WINDOWS)}")
+        origins = WINDOWS[size] * count
         return [land.window(r, c, size, size) for r, c in origins[:count]], "Worcester VT (LANDFIRE)"
     return [
         generate_landscape(seed=i, shape=(size, size)) for i in range(count)
