@@ -11,7 +11,7 @@ import argparse
 import shlex
 from typing import Any
 
-from fuelrl.commands.simulate import DEFAULT_MOISTURE, parse_moisture
+from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, parse_moisture
 from fuelrl.errors import InputError
 
 DEFAULT_FIRES = 100
@@ -48,22 +48,7 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
         "--foliar-moisture", type=float, default=100.0, metavar="PCT", help="foliar moisture (100)"
     )
     wx.add_argument("--duration", default="480", metavar="MIN", help="fire duration (default 480)")
-    model = parser.add_argument_group("simulator")
-    model.add_argument(
-        "--backend",
-        help="simulator backend (see `fuelrl backends`; default: torch on a CUDA GPU, threaded otherwise)",
-    )
-    model.add_argument("--device", help="device of the backend and the agent, e.g. cpu or cuda")
-    model.add_argument(
-        "--conventions",
-        choices=("behave", "flammap"),
-        default="behave",
-        help="fire behaviour conventions: BehavePlus (default) or FlamMap 6",
-    )
-    model.add_argument("--no-crown-fire", action="store_true", help="surface fire only")
-    model.add_argument(
-        "--treatment-fuel-model", type=int, default=91, help="fuel model of break cells (default 91, NB1)"
-    )
+    add_simulator_arguments(parser, "device of the backend and the agent, e.g. cpu or cuda")
     planner = parser.add_argument_group("planners")
     planner.add_argument(
         "--recompute-every",
@@ -156,28 +141,6 @@ def check_budget(budget: float) -> float:
     if not (0.0 < budget <= 1.0):
         raise InputError(f"--budget must be a fraction of the burnable cells in (0, 1], got {budget:g}")
     return float(budget)
-
-
-def make_backend(args: argparse.Namespace) -> Any:
-    """The simulator backend the flags name, with the model options."""
-    import torch
-
-    from fuelrl import registry
-    from fuelrl.simulators.base import SimulationOptions
-
-    name = args.backend or ("torch" if torch.cuda.is_available() else "threaded")
-    cls = registry.get(name)  # unknown name: InputError listing the others
-    options = SimulationOptions(
-        conventions=args.conventions,
-        crown_fire=not args.no_crown_fire,
-        treatment_fuel_model=args.treatment_fuel_model,
-    )
-    try:
-        backend = cls(device=args.device, options=options)
-    except (RuntimeError, ValueError) as exc:
-        raise InputError(f"--backend {name} --device {args.device}: {exc}") from exc
-    backend.public_name = name
-    return backend
 
 
 def agent_options(args: argparse.Namespace, backend: Any) -> dict[str, Any]:

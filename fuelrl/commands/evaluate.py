@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from fuelrl.commands import _planning_args as pa
+from fuelrl.commands import _sim_args as sa
 from fuelrl.errors import InputError
 
 DEFAULT_POLICIES = "random,burn_probability,dpv"
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     policies = [p.strip() for p in args.policies.split(",") if p.strip()]
     if not policies:
         raise InputError("--policies: give at least one policy")
-    backend = pa.make_backend(args)
+    backend = sa.make_backend(args)
     planners = build_planners(policies, **pa.agent_options(args, backend))
     landscapes = [open_landscape(spec) for spec in args.landscapes]
     names = _landscape_names(args.landscapes)

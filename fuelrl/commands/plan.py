@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from fuelrl.commands import _planning_args as pa
+from fuelrl.commands import _sim_args as sa
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     budget = pa.check_budget(args.budget)
     scoring_fires, planning_fires = pa.fire_counts(args)
     weather = pa.weather_from_args(args)
-    backend = pa.make_backend(args)
+    backend = sa.make_backend(args)
     planners = build_planners([args.policy], **pa.agent_options(args, backend))
     name, planner = next(iter(planners.items()))
     landscape = open_landscape(args.landscape)

@@ -4,7 +4,7 @@ Examples::
 
     fuelrl simulate ../shared/data/landscapes/worcester_vt --ignition 1912345 2512345 \\
         --wind-speed 20 --wind-from 225 --duration 480 --out runs/one_fire
-    fuelrl simulate landscape.tif --fires 200 --seed 1 --breaks plan.tif --backend torch --out runs/bp
+    fuelrl simulate landscape.tif --fires 200 --seed 1 --breaks plan.tif --backend numpy --out runs/bp
 
 Units are FlamMap's: 20-ft wind in mph, the azimuth it blows from in degrees, moistures and foliar
 moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outputs (all GeoTIFFs on
@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, make_backend, parse_moisture
 from fuelrl.errors import InputError
-
-DEFAULT_MOISTURE = "6,7,8,60,90"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,35 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     wx.add_argument(
         "--duration", type=float, default=480.0, metavar="MIN", help="fire duration (default 480)"
     )
-    model = parser.add_argument_group("model")
-    model.add_argument(
-        "--backend", default="torch", help="simulator backend (see `fuelrl backends`; default torch)"
-    )
-    model.add_argument("--device", help="device for the backend, e.g. cpu or cuda (default: the backend's)")
-    model.add_argument(
-        "--conventions",
-        choices=("behave", "flammap"),
-        default="behave",
-        help="fire behaviour conventions: BehavePlus (default) or FlamMap 6",
-    )
-    model.add_argument("--no-crown-fire", action="store_true", help="surface fire only")
-    model.add_argument(
-        "--treatment-fuel-model", type=int, default=91, help="fuel model of break cells (default 91, NB1)"
-    )
+    add_simulator_arguments(parser, "device for the backend, e.g. cpu or cuda (default: the backend's)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
-
-
-def parse_moisture(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 5 or not all(1.0 <= v <= 400.0 for v in values):
-        raise InputError(
-            "--moisture must be 5 comma-separated percentages (1H,10H,100H,HERB,WOODY) in 1..400, "
-            f"got {text!r}"
-        )
-    return values
 
 
 def read_breaks(path: Path, landscape: Any) -> np.ndarray:
@@ -153,10 +125,9 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
 
 
 def run(args: argparse.Namespace) -> int:
-    from fuelrl import registry
     from fuelrl.landscape import open_landscape, write_geotiff
     from fuelrl.outputs import atomic_output_dir, write_json
-    from fuelrl.simulators.base import ACRES_PER_HA, SimulationOptions, TileBatch
+    from fuelrl.simulators.base import ACRES_PER_HA, TileBatch
     from fuelrl.simulators.scenarios import make_scenarios
     from fuelrl.viz import save_map
 
@@ -167,20 +138,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--foliar-moisture must be in 30..300 %, got {args.foliar_moisture}")
     if not args.duration > 0:
         raise InputError(f"--duration must be > 0 minutes, got {args.duration}")
-    options = SimulationOptions(
-        conventions=args.conventions,
-        crown_fire=not args.no_crown_fire,
-        treatment_fuel_model=args.treatment_fuel_model,
-    )
-    backend_cls = registry.get(args.backend)  # unknown name: InputError listing the others
     landscape = open_landscape(args.landscape)
     h, w = landscape.shape
     breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
     ign, ignitions = _ignitions(args, landscape)
-    try:
-        backend = backend_cls(device=args.device, options=options)
-    except (RuntimeError, ValueError) as exc:
-        raise InputError(f"--backend {args.backend} --device {args.device}: {exc}") from exc
+    backend = make_backend(args)  # unknown name or device: InputError
+    options = backend.options
     tiles = TileBatch.stack([landscape], device=backend.device)
     scenarios = make_scenarios(
         ign[None],
@@ -207,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     n = len(ign)
     summary = {
         "fires": n,
-        "backend": args.backend,
+        "backend": backend.public_name,
         "device": str(backend.device),
         "sim_seconds": sim_seconds,
         "burned_ha_mean": float(burned_ha.mean()),
@@ -275,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
             note=f"mean burned {summary['burned_ha_mean']:.1f} ha ({summary['burned_acres_mean']:.0f} ac)",
         )
     print(
-        f"{n} fire(s) on {h}x{w} cells with {args.backend} on {backend.device}: "
+        f"{n} fire(s) on {h}x{w} cells with {backend.public_name} on {backend.device}: "
         f"{sim_seconds:.3f} s; burned {summary['burned_ha_mean']:.1f} ha mean "
         f"({summary['burned_acres_mean']:.0f} acres) -> {args.out}"
     )

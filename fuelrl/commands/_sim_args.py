@@ -1,0 +1,71 @@
+"""Simulator options shared by ``fuelrl simulate``, ``plan`` and ``evaluate``: one definition of the
+flags, of their defaults and of how a backend is built from them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from fuelrl.errors import InputError
+
+DEFAULT_MOISTURE = "6,7,8,60,90"
+
+
+def default_backend_name() -> str:
+    """``torch`` when a CUDA GPU is present (all fires at once on it), else ``threaded`` (all cores)."""
+    import torch
+
+    return "torch" if torch.cuda.is_available() else "threaded"
+
+
+def parse_moisture(text: str) -> list[float]:
+    """``--moisture 1H,10H,100H,HERB,WOODY`` in percent -> five floats; InputError otherwise."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 5 or not all(1.0 <= v <= 400.0 for v in values):
+        raise InputError(
+            "--moisture must be 5 comma-separated percentages (1H,10H,100H,HERB,WOODY) in 1..400, "
+            f"got {text!r}"
+        )
+    return values
+
+
+def add_simulator_arguments(parser: argparse.ArgumentParser, device_help: str) -> None:
+    group = parser.add_argument_group("simulator")
+    group.add_argument(
+        "--backend",
+        help="simulator backend (see `fuelrl backends`; default: torch on a CUDA GPU, threaded otherwise)",
+    )
+    group.add_argument("--device", help=device_help)
+    group.add_argument(
+        "--conventions",
+        choices=("behave", "flammap"),
+        default="behave",
+        help="fire behaviour conventions: BehavePlus (default) or FlamMap 6",
+    )
+    group.add_argument("--no-crown-fire", action="store_true", help="surface fire only")
+    group.add_argument(
+        "--treatment-fuel-model", type=int, default=91, help="fuel model of break cells (default 91, NB1)"
+    )
+
+
+def make_backend(args: argparse.Namespace) -> Any:
+    """The backend the flags name (or the default), with the model options; ``.public_name`` set."""
+    from fuelrl import registry
+    from fuelrl.simulators.base import SimulationOptions
+
+    name = args.backend or default_backend_name()
+    cls = registry.get(name)  # unknown name: InputError listing the others
+    options = SimulationOptions(
+        conventions=args.conventions,
+        crown_fire=not args.no_crown_fire,
+        treatment_fuel_model=args.treatment_fuel_model,
+    )
+    try:
+        backend = cls(device=args.device, options=options)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError(f"--backend {name} --device {args.device}: {exc}") from exc
+    backend.public_name = name
+    return backend
