@@ -23,7 +23,7 @@ from fuelrl.envs.config import EnvConfig
 from fuelrl.envs.observation import LANDSCAPE_CHANNELS, OBSERVATION_CHANNELS, landscape_channels
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
 from fuelrl.errors import InputError
-from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,9 @@ class FireEnv(EnvBase):
         self._steps = z(b, dtype=torch.int64)
         self._tile_ids = z(b, dtype=torch.int64)
         self._started = z(b, dtype=torch.bool)
+        # what the backend computed once for the current tiles and fires (the spread fields without
+        # breaks); replaced tile by tile at reset, reused by every step's simulation
+        self._prepared: PreparedFires | None = None
         flat = torch.arange(h * w, device=dev)
         self._rows, self._cols = flat // w, flat % w
 
@@ -291,17 +294,29 @@ class FireEnv(EnvBase):
             canopy_bulk_density_kg_m3=new.canopy_bulk_density_kg_m3,
         ).to(self.device)
 
+        self._prepare(slots)
         burned_ha = self._simulate(slots)
         self._burned_ha_no_breaks[slots] = burned_ha
+
+    def _prepare(self, slots: torch.Tensor) -> None:
+        """Let the backend precompute, once per episode, what the breaks do not change for the new
+        tiles ``slots`` (the other tiles keep theirs)."""
+        b = self.config.batch_size
+        if self._prepared is None or len(slots) == b:
+            # slots are sorted (nonzero()), so a full reset covers the tiles in order
+            self._prepared = self.backend.prepare(self._tiles, self._scenarios)
+            return
+        new = self.backend.prepare(self._tiles.index(slots), self._scenarios.index(slots))
+        self._prepared = self._prepared.update(slots, new)
 
     def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
         """Grow the fires of ``slots`` with their current breaks (one backend call); store the burn
         probability and expected burned area; return the expected burned area (float64 [n], ha)."""
         if len(slots) == self.config.batch_size:
-            tiles, breaks, fires = self._tiles, self._breaks, self._scenarios
+            prepared, breaks = self._prepared, self._breaks
         else:
-            tiles, breaks, fires = self._tiles.index(slots), self._breaks[slots], self._scenarios.index(slots)
-        result = self.backend.simulate(tiles, breaks, fires)
+            prepared, breaks = self._prepared.index(slots), self._breaks[slots]
+        result = self.backend.simulate_prepared(prepared, breaks)
         expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
         self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
         self._burned_ha[slots] = expected

@@ -184,6 +184,70 @@ class SimulationResult:
         return self.burned_ha * ACRES_PER_HA
 
 
+@dataclass
+class PreparedFires:
+    """A batch of tiles and their fixed fire set, with what a backend could compute once for them.
+
+    Made by :meth:`SimulatorBackend.prepare` and passed to :meth:`SimulatorBackend.simulate_prepared`
+    with break masks that change from call to call (FireEnv steps, greedy planners): everything
+    that depends only on the tiles and the fires (for the built-in backends: the directional spread
+    rates of every cell for every weather group) is computed once, and only the break cells are
+    redone per call. ``state`` is the backend's own, one entry per tile (``None``: nothing
+    precomputed, the default for plugins); ``owner`` names the backend and physics format that made
+    it, so another backend ignores it. :meth:`index` and :meth:`update` select and replace tiles
+    (sub-batches, partial resets) without recomputing the others.
+    """
+
+    tiles: TileBatch
+    scenarios: ScenarioSet
+    options: SimulationOptions
+    state: list[Any] | None = None
+    owner: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.tiles.shape
+
+    def index(self, idx: Any) -> PreparedFires:
+        """The prepared fires of a sub-batch (``idx``: a slice, list or tensor over the B axis)."""
+        b = self.tiles.shape[0]
+        rows = torch.arange(b)[idx if not isinstance(idx, torch.Tensor) else idx.cpu()].reshape(-1).tolist()
+        return replace(
+            self,
+            tiles=self.tiles.index(idx),
+            scenarios=self.scenarios.index(idx),
+            state=None if self.state is None else [self.state[i] for i in rows],
+        )
+
+    def update(self, slots: Any, new: PreparedFires) -> PreparedFires:
+        """A copy of this batch with the tiles ``slots`` (int indices, in ``new``'s order) replaced
+        by the tiles of ``new`` (a partial reset: the other tiles keep their precomputation)."""
+        if new.owner != self.owner or new.options != self.options:
+            raise ValueError("PreparedFires.update: both batches must come from the same backend")
+        rows = torch.as_tensor(slots).reshape(-1).cpu()
+        if rows.numel() != new.tiles.shape[0]:
+            raise ValueError(f"PreparedFires.update: {rows.numel()} slots for {new.tiles.shape[0]} new tiles")
+
+        def put(old: Any, part: Any) -> Any:
+            kw = {}
+            for f in fields(old):
+                value = getattr(old, f.name)
+                if isinstance(value, torch.Tensor):
+                    value = value.clone()
+                    value[rows.to(value.device)] = getattr(part, f.name).to(value.device)
+                kw[f.name] = value
+            return replace(old, **kw)
+
+        state = None
+        if self.state is not None and new.state is not None:
+            state = list(self.state)
+            for i, s in zip(rows.tolist(), new.state, strict=True):
+                state[i] = s
+        return replace(
+            self, tiles=put(self.tiles, new.tiles), scenarios=put(self.scenarios, new.scenarios), state=state
+        )
+
+
 class SimulatorBackend(abc.ABC):
     """Grows many fires at once. Subclass it, implement :meth:`simulate`, and register the class
     under the ``fuelrl.simulators`` entry-point group (see docs/plugins.md).
@@ -206,6 +270,29 @@ class SimulatorBackend(abc.ABC):
     @abc.abstractmethod
     def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
         """Grow every fire of ``scenarios`` on its tile with ``breaks`` treated; see the module doc."""
+
+    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
+        """Precompute what does not depend on the breaks, for repeated :meth:`simulate_prepared`
+        calls on the same tiles and fires. Optional: this default precomputes nothing (it keeps
+        the inputs), so a backend that only implements :meth:`simulate` works unchanged."""
+        sb, _ = scenarios.shape
+        if sb != tiles.shape[0]:
+            raise InputError(f"scenarios are for {sb} tiles but the batch holds {tiles.shape[0]}")
+        return PreparedFires(tiles=tiles, scenarios=scenarios, options=self.options)
+
+    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
+        """The same result as ``simulate(prepared.tiles, breaks, prepared.scenarios)``, reusing the
+        work of :meth:`prepare`. This default calls :meth:`simulate`."""
+        self.check_prepared(prepared)
+        return self.simulate(prepared.tiles, breaks, prepared.scenarios)
+
+    def check_prepared(self, prepared: PreparedFires) -> None:
+        """Raise :class:`InputError` when ``prepared`` was made with other simulation options."""
+        if prepared.options != self.options:
+            raise InputError(
+                f"prepared fires were made with {prepared.options}, but this backend simulates with "
+                f"{self.options}: prepare them with this backend"
+            )
 
     @staticmethod
     def check_inputs(tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> None:

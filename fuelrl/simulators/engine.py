@@ -16,10 +16,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from fuelrl.simulators.base import ScenarioSet, SimulationOptions, SimulationResult, TileBatch
+from fuelrl.simulators.base import (
+    PreparedFires,
+    ScenarioSet,
+    SimulationOptions,
+    SimulationResult,
+    SimulatorBackend,
+    TileBatch,
+)
 from fuelrl.simulators.mtt import PAD, cell_arrival, corner_limit_min, edge_times, ignition_corners
 from fuelrl.simulators.solvers import corner_graph, pull_weights, relax_min_plus, solve_dijkstra
-from fuelrl.simulators.spread import WeatherGroups, inverse_ros, weather_groups
+from fuelrl.simulators.spread import (
+    PREPARE_MAX_MB,
+    TileSpread,
+    WeatherGroups,
+    group_inverse_ros,
+    prepare_spread,
+    weather_groups,
+)
 
 #: edge times per relaxation batch on a CPU: fires with their own weather are batched so that
 #: their edge times stay about this size (beyond the L2 cache the relaxation is memory-bound)
@@ -83,12 +97,16 @@ def solve_fires_dijkstra(
     plan: FirePlan,
     fire_idx: np.ndarray,
     options: SimulationOptions,
+    spread: list[TileSpread] | None = None,
 ) -> np.ndarray:
-    """Cell arrival times [n, H, W] (float32, min) of the fires ``fire_idx`` with scipy's Dijkstra."""
+    """Cell arrival times [n, H, W] (float32, min) of the fires ``fire_idx`` with scipy's Dijkstra.
+
+    ``spread``: the tiles' prepared spread fields (:func:`~fuelrl.simulators.spread.prepare_spread`,
+    numpy), or ``None`` to run the physics here."""
     _, _, h, w = plan.shape
     gids = plan.groups.group_of_fire.reshape(-1)[fire_idx]
     unique, local = np.unique(gids, return_inverse=True)
-    inv, burn = inverse_ros(tiles, breaks, plan.groups, unique, options, numpy=True)
+    inv, burn = group_inverse_ros(tiles, breaks, plan.groups, unique, options, numpy=True, spread=spread)
     times = edge_times(inv, tiles.cell_size_m)
     graph = corner_graph(h, w)
     out = np.full((fire_idx.size, h, w), np.inf, dtype=np.float32)
@@ -116,6 +134,7 @@ def spread_fields(
     use_torch: bool,
     dtype: torch.dtype = torch.float32,
     physics_dtype: torch.dtype = torch.float64,
+    spread: list[TileSpread] | None = None,
 ) -> tuple[Any, Any]:
     """Edge times [G', 16, H+1, W+1] and burnable cells [G', H, W] of the weather groups ``group_ids``.
 
@@ -127,11 +146,21 @@ def spread_fields(
     The physics stays in float64 by default: its thresholds (crown fire initiation, the wind
     limit) turn a float32 rounding into a spread rate several times larger in a few cells, which
     would break the agreement between backends. Edge times and the relaxation are safe in float32.
+
+    ``spread``: the tiles' prepared spread fields in the same physics format (numpy on a CPU
+    device, ``physics_dtype`` tensors on a GPU); only the break cells are then recomputed.
     """
     device = tiles.device if use_torch else torch.device("cpu")
     physics_numpy = (not use_torch) or device.type == "cpu"
-    inv, burn = inverse_ros(
-        tiles, breaks, plan.groups, group_ids, options, numpy=physics_numpy, dtype=physics_dtype
+    inv, burn = group_inverse_ros(
+        tiles,
+        breaks,
+        plan.groups,
+        group_ids,
+        options,
+        numpy=physics_numpy,
+        dtype=physics_dtype,
+        spread=spread,
     )
     times = edge_times(inv, tiles.cell_size_m)
     if not use_torch:
@@ -339,3 +368,43 @@ def empty_result(plan: FirePlan, device: torch.device) -> SimulationResult:
         arrival_min=torch.full((b, f, h, w), math.inf, device=device),
         burned_ha=torch.zeros((b, f), device=device),
     )
+
+
+def spread_owner(*, numpy: bool, dtype: torch.dtype, device: torch.device) -> str:
+    """The ``PreparedFires.owner`` of prepared spread fields in a physics format: numpy float64
+    arrays (shared by every CPU backend) or ``dtype`` tensors on ``device``."""
+    if numpy:
+        return "fuelrl.spread:numpy"
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return f"fuelrl.spread:{dtype}:{device}"
+
+
+def prepare_fires(
+    backend: SimulatorBackend,
+    tiles: TileBatch,
+    scenarios: ScenarioSet,
+    *,
+    numpy: bool,
+    dtype: torch.dtype = torch.float64,
+    max_mb: float = PREPARE_MAX_MB,
+) -> PreparedFires:
+    """:meth:`SimulatorBackend.prepare` of the built-in backends: ``tiles`` and ``scenarios`` (on
+    the backend's device) with the spread fields of their weather groups without breaks."""
+    sb, _ = scenarios.shape
+    if sb != tiles.shape[0]:
+        from fuelrl.errors import InputError
+
+        raise InputError(f"scenarios are for {sb} tiles but the batch holds {tiles.shape[0]}")
+    tiles, scenarios = tiles.to(backend.device), scenarios.to(backend.device)
+    state = prepare_spread(tiles, scenarios, backend.options, numpy=numpy, dtype=dtype, max_mb=max_mb)
+    owner = spread_owner(numpy=numpy, dtype=dtype, device=backend.device)
+    return PreparedFires(tiles=tiles, scenarios=scenarios, options=backend.options, state=state, owner=owner)
+
+
+def prepared_spread(prepared: PreparedFires, *, numpy: bool, dtype: torch.dtype, device: torch.device):
+    """``prepared.state`` when it holds spread fields in this physics format, else ``None``."""
+    if prepared.state is None or prepared.owner != spread_owner(numpy=numpy, dtype=dtype, device=device):
+        return None
+    return prepared.state

@@ -10,7 +10,7 @@ share their spread field, so the physics and the edge times are computed once pe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -160,3 +160,172 @@ def inverse_ros(
     ok_t = burn_t.unsqueeze(1) & (ros_t > 0) & torch.isfinite(ros_t)
     inv_t = torch.where(ok_t, 1.0 / torch.where(ok_t, ros_t, torch.ones_like(ros_t)), math.inf)
     return inv_t, burn_t
+
+
+# ---------------------------------------------------------------------------------------------
+# Spread fields computed once per fire set (SimulatorBackend.prepare), breaks applied per call
+# ---------------------------------------------------------------------------------------------
+
+#: default limit of :func:`prepare_spread`'s cache (float64 1/ROS: G x 16 x H x W x 8 bytes)
+PREPARE_MAX_MB = 1024.0
+
+
+@dataclass
+class TileSpread:
+    """The spread field of one tile without breaks, for each weather group of its fires.
+
+    ``keys`` maps a group's weather (:func:`weather_key`) to its row; ``inv_ros`` [g, 16, H, W]
+    is 1 / directional ROS (min/m, float64 physics) and ``burnable`` [g, H, W], both as
+    :func:`inverse_ros` returns them (numpy arrays, or torch tensors on the tiles' device).
+    """
+
+    keys: dict[tuple[float, ...], int]
+    inv_ros: Any
+    burnable: Any
+
+
+def weather_key(groups: WeatherGroups, g: int) -> tuple[float, ...]:
+    """The weather of group ``g`` as a hashable tuple (the same exact-equality key that
+    :func:`weather_groups` groups fires by)."""
+    return (
+        float(groups.wind_speed_20ft_m_min[g]),
+        float(groups.wind_from_deg[g]),
+        float(groups.foliar_moisture_fraction[g]),
+        *(float(m) for m in groups.moisture_fraction[g]),
+    )
+
+
+def prepare_spread(
+    tiles: TileBatch,
+    scenarios: ScenarioSet,
+    options: SimulationOptions,
+    *,
+    numpy: bool = True,
+    dtype: torch.dtype = torch.float64,
+    max_mb: float = PREPARE_MAX_MB,
+) -> list[TileSpread] | None:
+    """The spread fields without breaks of every weather group of ``scenarios``, one
+    :class:`TileSpread` per tile, computed by :func:`inverse_ros` (``numpy``, ``dtype`` as there).
+
+    Returns ``None`` (nothing cached: each call then recomputes) when the cache would exceed
+    ``max_mb`` MiB. The physics runs for at most ~2^18 cells per call (bigger arrays fall out of
+    cache), so the result is the same as the unprepared path's, number for number.
+    """
+    b, h, w = tiles.shape
+    groups = weather_groups(scenarios)
+    n = len(groups)
+    itemsize = 8 if numpy else torch.finfo(dtype).bits // 8
+    if n * 16 * h * w * itemsize > max_mb * 2**20:
+        return None
+    none = torch.zeros((b, h, w), dtype=torch.bool, device=tiles.device)
+    per_call = max(1, 2**18 // (h * w))
+    parts = [
+        inverse_ros(
+            tiles, none, groups, np.arange(i, min(n, i + per_call)), options, numpy=numpy, dtype=dtype
+        )
+        for i in range(0, n, per_call)
+    ]
+    cat = np.concatenate if numpy else torch.cat
+    inv = cat([p[0] for p in parts]) if parts else None
+    burn = cat([p[1] for p in parts]) if parts else None
+    out: list[TileSpread] = []
+    for t in range(b):
+        rows = np.flatnonzero(groups.tile == t)  # groups are sorted by tile: a contiguous range
+        if rows.size == 0:
+            empty = (0, 16, h, w)
+            inv_t = np.zeros(empty) if numpy else torch.zeros(empty, dtype=dtype, device=tiles.device)
+            burn_t = np.zeros((0, h, w), bool) if numpy else torch.zeros((0, h, w), dtype=torch.bool)
+            out.append(TileSpread({}, inv_t, burn_t))
+            continue
+        lo, hi = int(rows[0]), int(rows[-1]) + 1
+        keys = {weather_key(groups, int(g)): i for i, g in enumerate(range(lo, hi))}
+        out.append(TileSpread(keys, inv[lo:hi], burn[lo:hi]))
+    return out
+
+
+def group_inverse_ros(
+    tiles: TileBatch,
+    breaks: torch.Tensor,
+    groups: WeatherGroups,
+    group_ids: np.ndarray,
+    options: SimulationOptions,
+    *,
+    numpy: bool = True,
+    dtype: torch.dtype = torch.float64,
+    spread: list[TileSpread] | None = None,
+) -> tuple[Any, Any]:
+    """:func:`inverse_ros` of ``group_ids`` with ``breaks``, from the prepared ``spread`` when given.
+
+    With ``spread`` (from :func:`prepare_spread` on the same tiles, and the same ``numpy`` and
+    ``dtype``), the fields are copied from the cache and only the break cells are redone: a
+    non-burnable treatment makes them impassable (``inf``, not burnable); a burnable treatment
+    fuel model has the physics rerun on just those cells. The physics being cell by cell, the
+    numbers are the same as :func:`inverse_ros` on the whole tile.
+    """
+    if spread is None:
+        return inverse_ros(tiles, breaks, groups, group_ids, options, numpy=numpy, dtype=dtype)
+    from fuelrl.physics.fuel_models import is_burnable
+
+    group_ids = np.asarray(group_ids, dtype=np.int64)
+    tile_of = groups.tile[group_ids]
+    rows = [spread[int(t)].keys[weather_key(groups, int(g))] for t, g in zip(tile_of, group_ids, strict=True)]
+    if numpy:
+        inv = np.stack([spread[int(t)].inv_ros[r] for t, r in zip(tile_of, rows, strict=True)])
+        burn = np.stack([spread[int(t)].burnable[r] for t, r in zip(tile_of, rows, strict=True)])
+    else:
+        inv = torch.stack([spread[int(t)].inv_ros[r] for t, r in zip(tile_of, rows, strict=True)])
+        burn = torch.stack([spread[int(t)].burnable[r] for t, r in zip(tile_of, rows, strict=True)])
+    br = breaks.detach().to("cpu", torch.bool).numpy()
+    if not br[np.unique(tile_of)].any():
+        return inv, burn
+    g_n, _, h, w = inv.shape
+    if not bool(np.asarray(is_burnable(np.asarray([int(options.treatment_fuel_model)]))).all()):
+        # a non-burnable treatment: fire cannot enter a break cell (what inverse_ros gives there)
+        sel = br[tile_of]  # [G', H, W]
+        if numpy:
+            inv.transpose(0, 2, 3, 1)[sel] = np.inf
+            burn[sel] = False
+        else:
+            sel_t = torch.as_tensor(sel, device=inv.device)
+            inv.permute(0, 2, 3, 1)[sel_t] = math.inf
+            burn[sel_t] = False
+        return inv, burn
+    # a burnable treatment: rerun the physics on the break cells only, gathered into a [B, 1, N]
+    # batch (N: the most breaks on a tile; shorter rows padded with their first cell, then ignored)
+    flat = br.reshape(br.shape[0], -1)
+    counts = flat.sum(axis=1)
+    n_max = int(counts.max())
+    cells = np.zeros((flat.shape[0], n_max), dtype=np.int64)
+    for t in np.flatnonzero(counts):
+        idx = np.flatnonzero(flat[t])
+        cells[t, : idx.size] = idx
+        cells[t, idx.size :] = idx[0]
+    dev = tiles.device
+    cells_t = torch.as_tensor(cells, device=dev)
+    sub = replace(
+        tiles,
+        **{
+            f.name: getattr(tiles, f.name).flatten(1).gather(1, cells_t).unsqueeze(1)
+            for f in fields(tiles)
+            if isinstance(getattr(tiles, f.name), torch.Tensor)
+        },
+    )
+    sub_inv, sub_burn = inverse_ros(
+        sub,
+        torch.ones((flat.shape[0], 1, n_max), dtype=torch.bool, device=dev),
+        groups,
+        group_ids,
+        options,
+        numpy=numpy,
+        dtype=dtype,
+    )
+    jj, nn = np.nonzero(np.arange(n_max)[None, :] < counts[tile_of][:, None])  # [K] group, break slot
+    cc = cells[tile_of[jj], nn]
+    if numpy:
+        inv.reshape(g_n, 16, h * w)[jj, :, cc] = sub_inv[jj, :, 0, nn]
+        burn.reshape(g_n, h * w)[jj, cc] = sub_burn[jj, 0, nn]
+    else:
+        jj_t, nn_t, cc_t = (torch.as_tensor(a, device=inv.device) for a in (jj, nn, cc))
+        inv.view(g_n, 16, h * w)[jj_t, :, cc_t] = sub_inv[jj_t, :, 0, nn_t]
+        burn.view(g_n, h * w)[jj_t, cc_t] = sub_burn[jj_t, 0, nn_t]
+    return inv, burn

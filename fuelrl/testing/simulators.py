@@ -24,6 +24,7 @@ agreement with the ``numpy`` reference within the declared tolerance; bad input 
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -113,6 +114,16 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 def _np(x: torch.Tensor) -> np.ndarray:
     return x.detach().cpu().numpy()
+
+
+def assert_same_fires(got: SimulationResult, want: SimulationResult) -> None:
+    """The same burned cells and burned area, and arrival times equal to float32 rounding (the
+    prepared path recomputes break cells on their own, where numpy's vectorised kernels may round
+    the last bit of the float64 physics differently; the built-ins agree exactly in practice)."""
+    g, w = got.arrival_min.cpu(), want.arrival_min.cpu()
+    assert torch.equal(torch.isfinite(g), torch.isfinite(w)), "burned cells differ"
+    torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-4)
+    torch.testing.assert_close(got.burned_ha.cpu(), want.burned_ha.cpu(), rtol=0, atol=0)
 
 
 class BackendConformance:
@@ -284,3 +295,74 @@ class BackendConformance:
             backend.simulate(tiles, torch.zeros((1, 9, 10), dtype=torch.bool), self.scenarios([5]))
         with pytest.raises(InputError):
             backend.simulate(tiles, torch.zeros((1, 10, 10), dtype=torch.bool), self.scenarios([100]))
+
+    # ---- prepare / simulate_prepared (optional for a plugin: the default reuses simulate) -------
+    @staticmethod
+    def _two_tiles() -> TileBatch:
+        a, b = mixed_landscape(seed=7), mixed_landscape(seed=8)
+        return TileBatch(
+            **{
+                f.name: torch.cat([getattr(a, f.name), getattr(b, f.name)])
+                for f in fields(TileBatch)
+                if f.name != "cell_size_m"
+            },
+            cell_size_m=a.cell_size_m,
+        )
+
+    def _prepared_case(self) -> tuple[TileBatch, Any, torch.Tensor]:
+        """Two tiles, fires in several weather groups per tile, breaks: a line across the first
+        tile's fires, scattered cells (some non-burnable or nodata), one ignition cell."""
+        tiles = self._two_tiles()
+        sc = self.scenarios(
+            [[820, 410, 1205, 820], [615, 1025, 235, 1410]],
+            wind_speed_20ft_mph=[[10.0, 10.0, 20.0, 20.0], [5.0, 15.0, 15.0, 15.0]],
+            wind_from_deg=[[270.0, 270.0, 200.0, 200.0], [90.0, 0.0, 0.0, 0.0]],
+            duration_min=180.0,
+        )
+        rng = np.random.default_rng(0)
+        breaks = torch.from_numpy(rng.random(tiles.shape) < 0.05)
+        breaks[0, :, 25] = True
+        breaks[1, 25, 25] = True  # the ignition cell of tile 1's second fire
+        breaks[0, :4, -4:] = True  # nodata cells
+        return tiles, sc, breaks
+
+    @pytest.mark.parametrize("treatment_fuel_model", [91, 101], ids=["NB1", "GR1"])
+    def test_prepared_matches_simulate(self, treatment_fuel_model):
+        """simulate_prepared(prepare(tiles, fires), breaks) == simulate(tiles, breaks, fires), for
+        a non-burnable and a burnable treatment, call after call on one prepared set (a break
+        mask never leaks into the next call)."""
+        options = SimulationOptions(treatment_fuel_model=treatment_fuel_model)
+        backend = self.make_backend(options)
+        tiles, sc, breaks = self._prepared_case()
+        prepared = backend.prepare(tiles, sc)
+        none = torch.zeros_like(breaks)
+        fewer = breaks.clone()
+        fewer[:, :, :20] = False
+        for mask in (breaks, none, fewer, breaks):
+            want = backend.simulate(tiles, mask, sc)
+            got = backend.simulate_prepared(prepared, mask)
+            assert_same_fires(got, want)
+        # the breaks matter here (the test would not see them ignored)
+        assert float(want.burned_ha.sum()) < float(backend.simulate(tiles, none, sc).burned_ha.sum())
+
+    def test_prepared_index_and_update(self):
+        """A sub-batch and a partial replacement of prepared fires simulate as their tiles do."""
+        backend = self.make_backend()
+        tiles, sc, breaks = self._prepared_case()
+        prepared = backend.prepare(tiles, sc)
+        one = prepared.index([1])
+        want = backend.simulate(tiles.index([1]), breaks[1:], sc.index([1]))
+        got = backend.simulate_prepared(one, breaks[1:])
+        assert_same_fires(got, want)
+        # replace tile 0 by a copy of tile 1 (and its fires): a batch of tile 1 twice
+        swapped = prepared.update([0], one)
+        got = backend.simulate_prepared(swapped, breaks[[1, 1]])
+        assert_same_fires(got, backend.simulate(tiles.index([1, 1]), breaks[[1, 1]], sc.index([1, 1])))
+        # the original is untouched
+        assert_same_fires(backend.simulate_prepared(prepared, breaks), backend.simulate(tiles, breaks, sc))
+
+    def test_prepared_with_other_options_raises(self):
+        tiles, sc, breaks = self._prepared_case()
+        prepared = self.make_backend(SimulationOptions(treatment_fuel_model=101)).prepare(tiles, sc)
+        with pytest.raises(InputError):
+            self.make_backend(SimulationOptions()).simulate_prepared(prepared, breaks)

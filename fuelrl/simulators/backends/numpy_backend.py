@@ -6,13 +6,22 @@ import numpy as np
 import torch
 
 from fuelrl.simulators.base import (
+    PreparedFires,
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
     SimulatorBackend,
     TileBatch,
 )
-from fuelrl.simulators.engine import FirePlan, empty_result, result_from_arrival, solve_fires_dijkstra
+from fuelrl.simulators.engine import (
+    FirePlan,
+    empty_result,
+    prepare_fires,
+    prepared_spread,
+    result_from_arrival,
+    solve_fires_dijkstra,
+)
+from fuelrl.simulators.spread import TileSpread
 
 
 class NumpyBackend(SimulatorBackend):
@@ -37,6 +46,20 @@ class NumpyBackend(SimulatorBackend):
         self.group_chunk = int(group_chunk)
 
     def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
+        return self._run(tiles, breaks, scenarios, None)
+
+    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
+        """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
+        return prepare_fires(self, tiles, scenarios, numpy=True)
+
+    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
+        self.check_prepared(prepared)
+        spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=self.device)
+        return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
+
+    def _run(
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
+    ) -> SimulationResult:
         self.check_inputs(tiles, breaks, scenarios)
         tiles, breaks, scenarios = tiles.to("cpu"), breaks.to("cpu"), scenarios.to("cpu")
         plan = FirePlan.build(tiles, scenarios)
@@ -53,5 +76,5 @@ class NumpyBackend(SimulatorBackend):
         for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
             if stop > start:
                 idx = order[start:stop]
-                arrival[idx] = solve_fires_dijkstra(tiles, breaks, plan, idx, self.options)
+                arrival[idx] = solve_fires_dijkstra(tiles, breaks, plan, idx, self.options, spread)
         return result_from_arrival(arrival.reshape(b, f, h, w), tiles.cell_area_ha)

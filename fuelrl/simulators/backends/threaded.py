@@ -16,6 +16,7 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import (
+    PreparedFires,
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
@@ -25,12 +26,14 @@ from fuelrl.simulators.base import (
 from fuelrl.simulators.engine import (
     FirePlan,
     empty_result,
+    prepare_fires,
+    prepared_spread,
     result_from_arrival,
     solve_fires_relax,
     spread_fields,
 )
 from fuelrl.simulators.mtt import edge_times
-from fuelrl.simulators.spread import inverse_ros
+from fuelrl.simulators.spread import TileSpread, inverse_ros
 
 
 class ThreadedBackend(SimulatorBackend):
@@ -64,6 +67,20 @@ class ThreadedBackend(SimulatorBackend):
             )
 
     def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
+        return self._run(tiles, breaks, scenarios, None)
+
+    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
+        """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
+        return prepare_fires(self, tiles, scenarios, numpy=True)
+
+    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
+        self.check_prepared(prepared)
+        spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=self.device)
+        return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
+
+    def _run(
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
+    ) -> SimulationResult:
         self.check_inputs(tiles, breaks, scenarios)
         tiles, breaks, scenarios = tiles.to("cpu"), breaks.to("cpu"), scenarios.to("cpu")
         plan = FirePlan.build(tiles, scenarios)
@@ -90,7 +107,11 @@ class ThreadedBackend(SimulatorBackend):
             # then the fires in parallel chunks sharing those fields
             for wave in plan.chunks(self.wave_fires):
                 groups = np.unique(group_of_fire[wave])
-                if groups.size >= self.workers:
+                if spread is not None:  # prepared: only the break cells are recomputed, no physics to share
+                    times, burn = spread_fields(
+                        tiles, breaks, plan, groups, self.options, use_torch=False, spread=spread
+                    )
+                elif groups.size >= self.workers:
                     # groups per physics call: share them among the workers, at most ~2^18 cells
                     # per call (bigger arrays fall out of cache)
                     gsize = max(1, min(2**18 // (h * w), -(-groups.size // self.workers)))

@@ -7,6 +7,7 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import (
+    PreparedFires,
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
@@ -16,11 +17,14 @@ from fuelrl.simulators.base import (
 from fuelrl.simulators.engine import (
     FirePlan,
     empty_result,
+    prepare_fires,
+    prepared_spread,
     result_from_arrival,
     solve_fires_relax,
     spread_fields,
 )
 from fuelrl.simulators.mtt import PAD
+from fuelrl.simulators.spread import TileSpread
 
 
 def _float_dtype(name: str, value: torch.dtype | str) -> torch.dtype:
@@ -74,16 +78,45 @@ class TorchBackend(SimulatorBackend):
         self.cpu_threads = None if cpu_threads is None else int(cpu_threads)
 
     def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
+        return self._threads(self._simulate, tiles, breaks, scenarios, None)
+
+    @property
+    def _physics_numpy(self) -> bool:
+        # the physics runs in numpy on a CPU device (see engine.spread_fields)
+        return self.device.type == "cpu"
+
+    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
+        """Compute the spread fields without breaks once, on the device (see :class:`PreparedFires`)."""
+        with torch.no_grad():
+            return self._threads(
+                prepare_fires, self, tiles, scenarios, numpy=self._physics_numpy, dtype=self.physics_dtype
+            )
+
+    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
+        self.check_prepared(prepared)
+        spread = prepared_spread(
+            prepared, numpy=self._physics_numpy, dtype=self.physics_dtype, device=self.device
+        )
+        return self._threads(self._simulate, prepared.tiles, breaks, prepared.scenarios, spread)
+
+    def _threads(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` with ``cpu_threads`` torch threads on a CPU device."""
         if self.device.type != "cpu" or self.cpu_threads is None:
-            return self._simulate(tiles, breaks, scenarios)
+            return fn(*args, **kwargs)
         previous = torch.get_num_threads()
         torch.set_num_threads(self.cpu_threads)
         try:
-            return self._simulate(tiles, breaks, scenarios)
+            return fn(*args, **kwargs)
         finally:
             torch.set_num_threads(previous)
 
-    def _simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
+    def _simulate(
+        self,
+        tiles: TileBatch,
+        breaks: torch.Tensor,
+        scenarios: ScenarioSet,
+        spread: list[TileSpread] | None,
+    ) -> SimulationResult:
         self.check_inputs(tiles, breaks, scenarios)
         tiles, breaks, scenarios = tiles.to(self.device), breaks.to(self.device), scenarios.to(self.device)
         plan = FirePlan.build(tiles, scenarios)
@@ -123,6 +156,7 @@ class TorchBackend(SimulatorBackend):
                     use_torch=True,
                     dtype=self.dtype,
                     physics_dtype=self.physics_dtype,
+                    spread=spread,
                 )
                 for i in range(0, fires.size, fires_per_batch):
                     idx = fires[i : i + fires_per_batch]
