@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from fuelrl.errors import InputError
-from fuelrl.simulators.base import ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
+from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
 
 #: recomputations of the score map a greedy planner makes over its budget by default
 DEFAULT_RECOMPUTES = 20
@@ -80,6 +80,7 @@ class PlanningProblem:
     recompute_every: int
     seed: int
     legal: np.ndarray = field(init=False)
+    _prepared: PreparedFires | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         h, w = self.landscape.shape
@@ -103,10 +104,23 @@ class PlanningProblem:
     def shape(self) -> tuple[int, int]:
         return self.landscape.shape
 
+    @property
+    def prepared(self) -> PreparedFires | None:
+        """The planning fires prepared by the backend once (:meth:`SimulatorBackend.prepare`: the
+        spread fields without breaks), reused by every :meth:`simulate` of a greedy planner;
+        ``None`` for a duck-typed backend that only has ``simulate``."""
+        if self._prepared is None and hasattr(self.backend, "prepare"):
+            self._prepared = self.backend.prepare(self.tiles, self.scenarios)
+        return self._prepared
+
     def simulate(self, breaks: np.ndarray) -> SimulationResult:
-        """Grow the planning fires with ``breaks`` (bool [H, W]) treated."""
+        """Grow the planning fires with ``breaks`` (bool [H, W]) treated (the same result as
+        ``backend.simulate``, reusing the prepared spread fields)."""
         b = torch.as_tensor(np.asarray(breaks, dtype=bool)[None], device=self.backend.device)
-        return self.backend.simulate(self.tiles, b, self.scenarios)
+        prepared = self.prepared
+        if prepared is None:
+            return self.backend.simulate(self.tiles, b, self.scenarios)
+        return self.backend.simulate_prepared(prepared, b)
 
     def generator(self, salt: int) -> np.random.Generator:
         """A numpy generator derived from the problem's seed and ``salt`` (one per use)."""
