@@ -38,6 +38,9 @@ class FuelrlCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.num_observation_channels", "model.in_channels", apply_on="instantiate")
+        parser.link_arguments(
+            "data.observation_channels", "model.observation_channels", apply_on="instantiate"
+        )
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults(
             {

@@ -4,8 +4,11 @@
 ``IterableDataset`` whose iterator runs the collector (``frames_per_collect`` env transitions with
 the agent's current epsilon-greedy policy), adds them to the replay buffer and yields
 ``updates_per_collect`` sampled batches; nothing is yielded until ``warmup_frames`` transitions are
-stored. Optionally the first ``prefill_frames`` transitions come from a heuristic (break on the
-legal cell of highest burn probability: the "expert memories" of the original system).
+stored. Optionally the first ``prefill_frames`` transitions come from a heuristic expert (the
+"expert memories" of the original system): ``prefill_policy: burn_probability`` breaks on the legal
+cell of highest current burn probability, ``prefill_policy: dpv`` on the legal cell of highest
+downstream protection value (DPV-greedy, the strongest heuristic; needs ``env.dpv_channel: true``,
+whose observation channel it reads).
 
 Validation and test use a separate env on the held-out split with fixed seeds, so every evaluation
 replays the same tiles and fires (``eval_env``).
@@ -34,7 +37,8 @@ from torchrl.envs.utils import ExplorationType
 
 from fuelrl.agents.losses import masked_argmax
 from fuelrl.agents.replay import ReplayStore
-from fuelrl.envs import EnvConfig, FireEnv, make_env
+from fuelrl.envs import EnvConfig, make_env
+from fuelrl.envs.observation import DPV_CHANNEL, observation_channels
 from fuelrl.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -52,10 +56,12 @@ class CollectStats:
     collect_seconds: float = 0.0  # wall time spent in the collector (env + acting)
 
 
-class BurnProbabilityHeuristic(TensorDictModuleBase):
-    """While ``active``: break on the legal cell with the highest current burn probability.
+class ChannelGreedyHeuristic(TensorDictModuleBase):
+    """While ``active``: break on the legal cell with the highest value of observation channel
+    ``channel`` (the burn probability, or the DPV channel: greedy expert policies).
 
-    Ties (e.g. cells no fire reaches) are broken by a small random jitter from ``generator``.
+    Ties (e.g. cells no fire reaches) are broken by a small random jitter from ``generator``
+    (1e-3 of the channel's [0, 1] range).
     """
 
     def __init__(self, channel: int, seed: int = 0):
@@ -75,6 +81,13 @@ class BurnProbabilityHeuristic(TensorDictModuleBase):
         action = masked_argmax(bp + jitter, tensordict.get("action_mask").cpu())
         tensordict.set("action", action.to(tensordict.get("action").device))
         return tensordict
+
+
+#: the prefill expert of the original system, kept under its old name
+BurnProbabilityHeuristic = ChannelGreedyHeuristic
+
+#: prefill policy name -> the observation channel it is greedy on
+PREFILL_CHANNELS = {"burn_probability": "burn_probability", "dpv": DPV_CHANNEL}
 
 
 def _as_is(batch):
@@ -101,7 +114,9 @@ class ReplayDataModule(pl.LightningDataModule):
         frames_per_collect: env transitions per collector batch (a multiple of the tiles per step).
         updates_per_collect: replay batches yielded (gradient steps before accumulation) per collector batch.
         warmup_frames: transitions stored before the first batch is yielded (epsilon stays at its start).
-        prefill_frames: of those, how many the burn-probability heuristic chooses (0: none).
+        prefill_frames: of those, how many the ``prefill_policy`` expert chooses (0: none).
+        prefill_policy: the expert of the prefill: "burn_probability" (greedy on the burn-probability
+            channel) or "dpv" (greedy on the DPV channel; needs ``env.dpv_channel: true``).
         batch_size: transitions per replay batch.
         buffer_size: replay capacity in transitions.
         storage: "memory" or "memmap" (on disk in ``scratch_dir``; survives a restart).
@@ -123,6 +138,7 @@ class ReplayDataModule(pl.LightningDataModule):
         updates_per_collect: int = 8,
         warmup_frames: int = 1000,
         prefill_frames: int = 0,
+        prefill_policy: Literal["burn_probability", "dpv"] = "burn_probability",
         batch_size: int = 64,
         buffer_size: int = 50_000,
         storage: Literal["memory", "memmap"] = "memory",
@@ -159,6 +175,14 @@ class ReplayDataModule(pl.LightningDataModule):
             raise InputError(
                 f"data.prefill_frames ({prefill_frames}) must be <= warmup_frames ({warmup_frames})"
             )
+        if prefill_policy not in PREFILL_CHANNELS:
+            raise InputError(
+                f"data.prefill_policy: expected one of {sorted(PREFILL_CHANNELS)}, got {prefill_policy!r}"
+            )
+        if prefill_policy == "dpv" and not self.env_config.dpv_channel:
+            raise InputError(
+                "data.prefill_policy 'dpv' reads the DPV observation channel: set data.env.dpv_channel: true"
+            )
         if storage not in ("memory", "memmap"):
             raise InputError(f"data.storage: expected 'memory' or 'memmap', got {storage!r}")
         self.num_workers = num_workers
@@ -166,6 +190,7 @@ class ReplayDataModule(pl.LightningDataModule):
         self.updates_per_collect = updates_per_collect
         self.warmup_frames = warmup_frames
         self.prefill_frames = prefill_frames
+        self.prefill_policy = prefill_policy
         self.learning_starts = warmup_frames  # frame count at which batches start (moves on a refill)
         self.batch_size = batch_size
         self.buffer_size = buffer_size
@@ -190,7 +215,12 @@ class ReplayDataModule(pl.LightningDataModule):
     @property
     def num_observation_channels(self) -> int:
         """Channels of the env observation (linked to ``model.in_channels`` by the CLI)."""
-        return len(FireEnv.observation_channels)
+        return len(self.observation_channels)
+
+    @property
+    def observation_channels(self) -> list[str]:
+        """Names of the env observation's channels (linked to ``model.observation_channels``)."""
+        return list(observation_channels(self.env_config.dpv_channel))
 
     @property
     def fires_per_frame(self) -> float:
@@ -264,10 +294,10 @@ class ReplayDataModule(pl.LightningDataModule):
             raise RuntimeError("ReplayDataModule needs a fuelrl DQNAgent in the trainer")
         return agent
 
-    def _make_collector(self, agent) -> tuple[Collector, BurnProbabilityHeuristic]:
+    def _make_collector(self, agent) -> tuple[Collector, ChannelGreedyHeuristic]:
         env = self.make_train_env()
-        heuristic = BurnProbabilityHeuristic(
-            FireEnv.observation_channels.index("burn_probability"), seed=self.rank_seed + 1
+        heuristic = ChannelGreedyHeuristic(
+            self.observation_channels.index(PREFILL_CHANNELS[self.prefill_policy]), seed=self.rank_seed + 1
         )
         policy = TensorDictSequential(agent.actor, agent.egreedy, heuristic)
         device = next(agent.parameters()).device
@@ -285,7 +315,7 @@ class ReplayDataModule(pl.LightningDataModule):
         )
         return collector, heuristic
 
-    def _prepare_for_collection(self, agent, heuristic: BurnProbabilityHeuristic) -> None:
+    def _prepare_for_collection(self, agent, heuristic: ChannelGreedyHeuristic) -> None:
         heuristic.active = self.stats.frames < self.prefill_frames
         agent.update_exploration(self.stats.frames, warmup_frames=self.warmup_frames)
 

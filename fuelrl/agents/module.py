@@ -43,6 +43,10 @@ class DQNAgent(pl.LightningModule):
     Args:
         in_channels: channels of the env observation; the CLI links it from
             ``data.num_observation_channels``. Required when built from Python.
+        observation_channels: names of those channels, in order (the CLI links them from
+            ``data.observation_channels``); kept in the checkpoint so a planner rebuilds the same
+            observation (e.g. with FireEnv's optional ``dpv/max`` channel). ``None``: FireEnv's
+            default channels when ``in_channels`` matches them, else ``channel0``, ``channel1``, ...
         net: Q-network widths (:class:`fuelrl.models.QNetConfig`).
         lr: Adam learning rate. weight_decay: AdamW decoupled weight decay (0 = Adam).
         gamma: discount per placed break.
@@ -62,6 +66,7 @@ class DQNAgent(pl.LightningModule):
         self,
         in_channels: int | None = None,
         net: QNetConfig | None = None,
+        observation_channels: list[str] | None = None,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         gamma: float = 0.97,
@@ -82,6 +87,19 @@ class DQNAgent(pl.LightningModule):
             raise InputError(
                 "model.in_channels: not set; pass len(FireEnv.observation_channels) "
                 "(the fuelrl CLI links it from the data module)"
+            )
+        if observation_channels is None:
+            from fuelrl.envs.observation import OBSERVATION_CHANNELS
+
+            observation_channels = (
+                list(OBSERVATION_CHANNELS)
+                if in_channels == len(OBSERVATION_CHANNELS)
+                else [f"channel{i}" for i in range(in_channels)]
+            )
+        if len(observation_channels) != in_channels:
+            raise InputError(
+                f"model.observation_channels: {len(observation_channels)} names for model.in_channels "
+                f"{in_channels} channels"
             )
         if target_update not in ("hard", "soft"):
             raise InputError(f"model.target_update: expected 'hard' or 'soft', got {target_update!r}")

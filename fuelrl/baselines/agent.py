@@ -6,7 +6,18 @@ landscape (the same channels, by :func:`fuelrl.envs.observation.landscape_channe
 mask and the burn probability of the planning fires with the breaks so far), takes the masked
 argmax of the Q-values (the ``k`` best cells when ``recompute_every`` = k > 1), grows the planning
 fires again and repeats until the budget is spent. ``budget_left`` is fed as in the env: the
-fraction of the budget not yet placed.
+fraction of the budget not yet placed. A network trained with FireEnv's ``dpv/max`` channel
+(``EnvConfig.dpv_channel``; the checkpoint records its channels) gets that channel too: the DPV of
+the planning fires with the breaks so far (:func:`fuelrl.envs.observation.dpv_channel`), divided
+by its maximum over the whole landscape.
+
+Sequential placement (``sequential=True``, the default): between two simulations of the planning
+fires the agent still places its ``k`` breaks **one at a time**, re-running the network after each
+with the break mask and ``budget_left`` updated (burn probability and DPV stay those of the last
+simulation), exactly as FireEnv presents states with ``simulate_every`` = k. Network passes are
+cheap next to fire simulations, so the plan costs the same number of simulations as a heuristic's
+(``recompute_every``), but the agent sees its own new breaks and can avoid redundant neighbours.
+``sequential=False`` takes the ``k`` best cells of one pass, like the greedy heuristics.
 
 Large landscapes: up to ``max_whole_cells`` cells (default 1024 x 1024; 64 x 64 for a network with
 spatial self-attention, whose memory grows with the square of the cell count) the landscape is
@@ -26,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from fuelrl.baselines.base import GreedyPlanner, PlanningProblem
+from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
 from fuelrl.errors import InputError
 
 #: landscapes up to this many cells are scored in one pass (networks without attention)
@@ -44,7 +55,7 @@ def load_agent(checkpoint: str | Path, device: str | torch.device = "cpu") -> An
     Raises :class:`InputError` when the file is missing or is not a fuelrl DQN checkpoint.
     """
     from fuelrl.agents import DQNAgent
-    from fuelrl.envs.observation import OBSERVATION_CHANNELS
+    from fuelrl.envs.observation import observation_channels
 
     path = Path(checkpoint)
     if not path.is_file():
@@ -57,12 +68,23 @@ def load_agent(checkpoint: str | Path, device: str | torch.device = "cpu") -> An
         raise InputError(
             f"{path}: not a fuelrl DQN checkpoint (from `fuelrl fit`): {type(exc).__name__}: {exc}"
         ) from exc
-    if agent.qnet.in_channels != len(OBSERVATION_CHANNELS):
+    names = tuple(agent.hparams.get("observation_channels") or ())
+    known = {observation_channels(False): False, observation_channels(True): True}
+    if names not in known or agent.qnet.in_channels != len(names):
         raise InputError(
-            f"{path}: the network reads {agent.qnet.in_channels} observation channels, this fuelrl's "
-            f"FireEnv has {len(OBSERVATION_CHANNELS)}; retrain with this version"
+            f"{path}: the network reads {agent.qnet.in_channels} observation channels {list(names)}, "
+            f"this fuelrl's FireEnv has {list(observation_channels(False))} (+ optional "
+            f"{observation_channels(True)[-1]!r}); retrain with this version"
         )
     return agent.eval().to(device)
+
+
+def uses_dpv_channel(agent: Any) -> bool:
+    """Whether the agent's network reads FireEnv's ``dpv/max`` channel (last)."""
+    from fuelrl.envs.observation import DPV_CHANNEL
+
+    names = agent.hparams.get("observation_channels") or ()
+    return len(names) > 0 and names[-1] == DPV_CHANNEL
 
 
 def receptive_radius(qnet: Any) -> int:
@@ -93,6 +115,8 @@ class AgentPlanner(GreedyPlanner):
         tile_size: score in tiles of this side with overlap; ``None``: whole when it fits.
         max_whole_cells: the largest landscape scored in one pass when ``tile_size`` is None.
         name: the policy's name in reports (default ``agent:<file stem>``).
+        sequential: place the breaks between two simulations one network pass at a time (see the
+            module docstring); False: the ``k`` best cells of one pass.
     """
 
     name: ClassVar[str] = "agent"
@@ -106,11 +130,14 @@ class AgentPlanner(GreedyPlanner):
         tile_size: int | None = None,
         max_whole_cells: int | None = None,
         name: str | None = None,
+        sequential: bool = True,
     ):
         self.checkpoint = Path(checkpoint)
+        self.sequential = bool(sequential)
         self.device = torch.device(device)
         self.agent = load_agent(self.checkpoint, self.device)
         self.qnet = self.agent.qnet
+        self.dpv_channel = uses_dpv_channel(self.agent)
         attention = bool(self.qnet.config.attention)
         if tile_size is not None and tile_size < 8:
             raise InputError(f"agent tile size must be >= 8 cells, got {tile_size}")
@@ -160,18 +187,29 @@ class AgentPlanner(GreedyPlanner):
         )
 
     @torch.no_grad()
-    def q_values(self, landscape: Any, breaks: np.ndarray, burn_probability: np.ndarray, budget_left: float):
-        """float64 [H, W] Q-values of every cell for the given state (whole or tiled, see layout)."""
+    def q_values(
+        self,
+        landscape: Any,
+        breaks: np.ndarray,
+        burn_probability: np.ndarray,
+        budget_left: float,
+        dpv: np.ndarray | None = None,
+    ):
+        """float64 [H, W] Q-values of every cell for the given state (whole or tiled, see layout).
+
+        ``dpv``: the ``dpv/max`` channel [H, W], required when the network reads it."""
         h, w = landscape.shape
         lay = self.layout((h, w))
         tile = lay["tile"] or max(h, w)
         rows, cols = _windows(h, tile, lay["margin"]), _windows(w, tile, lay["margin"])
-        dynamic = torch.stack(
-            [
-                torch.as_tensor(breaks, dtype=torch.float32),
-                torch.as_tensor(burn_probability, dtype=torch.float32),
-            ]
-        ).to(self.device)
+        layers = [breaks, burn_probability]
+        if self.dpv_channel:
+            if dpv is None:
+                raise ValueError(f"{self.label} reads the dpv/max channel: pass dpv")
+            layers.append(dpv)
+        dynamic = torch.stack([torch.as_tensor(np.asarray(x), dtype=torch.float32) for x in layers]).to(
+            self.device
+        )
         budget = torch.tensor([[float(budget_left)]], device=self.device)
         q = np.zeros((h, w), dtype=np.float64)
         for r0, r1, cr0, cr1 in rows:
@@ -183,8 +221,61 @@ class AgentPlanner(GreedyPlanner):
         return q
 
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
-        result = problem.simulate(breaks)
-        bp = result.burn_probability()[0].detach().cpu().numpy()
-        bp = np.where(np.asarray(problem.landscape.valid), bp, 0.0)
+        bp, dpv = self._simulated_channels(problem, breaks)
         budget_left = (problem.budget_cells - placed) / problem.budget_cells
-        return self.q_values(problem.landscape, breaks, bp, budget_left)
+        return self.q_values(problem.landscape, breaks, bp, budget_left, dpv=dpv)
+
+    def place(self, problem: PlanningProblem) -> tuple[np.ndarray, int, dict[str, Any]]:
+        if not self.sequential:
+            return super().place(problem)
+        rng = problem.generator(self.salt)
+        h, w = problem.shape
+        breaks = np.zeros((h, w), dtype=bool)
+        order: list[np.ndarray] = []
+        placed = recomputes = 0
+        while placed < problem.budget_cells:
+            bp, dpv = self._simulated_channels(problem, breaks)
+            recomputes += 1
+            stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
+            while placed < stop:
+                budget_left = (problem.budget_cells - placed) / problem.budget_cells
+                q = self.q_values(problem.landscape, breaks, bp, budget_left, dpv=dpv)
+                pick = top_k_legal(q, problem.legal & ~breaks, 1, rng)
+                if pick.size == 0:
+                    break
+                breaks.reshape(-1)[pick] = True
+                order.append(pick)
+                placed += 1
+            if placed < stop:  # no legal cell left
+                break
+        return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, {"sequential": True}
+
+    def _simulated_channels(self, problem: PlanningProblem, breaks: np.ndarray):
+        """Burn probability and (for a DPV network) the ``dpv/max`` channel of the planning fires
+        grown with ``breaks``, float64 [H, W] each (``None`` for an unused DPV channel)."""
+        result = problem.simulate(breaks)
+        valid = np.asarray(problem.landscape.valid)
+        bp = result.burn_probability()[0].detach().cpu().numpy()
+        bp = np.where(valid, bp, 0.0)
+        dpv = None
+        if self.dpv_channel:
+            from fuelrl.envs.observation import dpv_channel
+            from fuelrl.simulators.engine import prepared_spread
+
+            dev = problem.tiles.device
+            prepared = problem.prepared
+            spread = (
+                None
+                if prepared is None
+                else prepared_spread(prepared, numpy=dev.type == "cpu", dtype=torch.float64, device=dev)
+            )
+            dpv = dpv_channel(
+                problem.tiles,
+                torch.as_tensor(breaks[None], device=dev),
+                problem.scenarios.to(dev),
+                result.arrival_min.to(dev),
+                problem.backend.options,
+                spread=spread,
+            )[0]
+            dpv = np.where(valid, dpv.detach().cpu().numpy(), 0.0)
+        return bp, dpv

@@ -1,163 +1,33 @@
-"""Minimum-travel-time trees of simulated fires and the downstream protection value (DPV) of cells.
+"""The downstream protection value (DPV) of cells on one landscape, for the greedy DPV planner.
 
-A fire grown by minimum travel time (Finney 2002) reaches every burned cell along a fastest path
-from the ignition; the last step of that path is the cell's *predecessor*, and the predecessors form
-a tree rooted at the ignition (the fire's MTT tree). A cell's subtree is the part of the fire that
-arrived *through* it: treating the cell (if the fire could not route around it) would have saved
-that subtree. The downstream protection value is the value of that subtree, summed over a set of
-fires:
-
-    DPV(c) = (1 / F) sum_f sum_{j in subtree_f(c)} v(j)
-
-with ``v`` the value of a burned cell (its burnable area in ha by default, so DPV is the expected
-area, ha per fire, whose fire arrival passes through ``c``). This is the "fire-path betweenness"
-idea of Finney (2007, "A computational method for optimising fuel treatment locations", Int. J.
-Wildland Fire 16: 702-711), made into the DPV heuristic by Thompson and colleagues and used as the
-heuristic baseline of the deep-RL firebreak work of Murray et al. (2025, "Deep reinforcement
-learning for firebreak placement", with Cell2Fire's DPV). Treating the highest-DPV cells, and
-recomputing after each batch of breaks, is the greedy :class:`fuelrl.baselines.DPVPlanner`.
-
-The trees are derived from any backend's cell arrival times (no backend has to expose its
-internals): for each burned cell ``i`` and each of its 16 neighbours ``j`` (the MTT stencil: axial,
-diagonal and knight moves) that burned strictly earlier, the candidate arrival through ``j`` is
-``t_j + tau(j -> i)``, where ``tau`` is the travel time between the two cell centres along the
-straight segment, integrating 1 / ROS in the segment's direction over the cells it crosses
-(the spread rates from :func:`fuelrl.simulators.spread.inverse_ros`, the physics every built-in
-backend uses). The predecessor is the candidate of least arrival. Requiring ``t_j < t_i`` makes the
-result a forest (no cycles) whatever the rounding; a cell with no earlier neighbour (the ignition
-cell) is a root.
+The core (minimum-travel-time trees from arrival times, subtree sums, DPV of a batch of tiles)
+lives in :mod:`fuelrl.simulators.trees`, below the env, so FireEnv's optional ``dpv`` observation
+channel and this planner compute exactly the same thing. See that module for the method and its
+sources (Finney 2002, 2007; Thompson et al.; Murray et al. 2025).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
 
 from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
-from fuelrl.simulators.mtt import OFFSETS
-from fuelrl.simulators.spread import inverse_ros, weather_groups
+from fuelrl.simulators.spread import TileSpread
+from fuelrl.simulators.trees import (
+    CENTRE_CROSSINGS,
+    centre_travel_times,
+    downstream_protection_value_batch,
+    predecessors,
+    subtree_sums,
+)
 
-
-def _crossed_cells(dr: int, dc: int) -> tuple[list[tuple[int, int]], float]:
-    """Cells (as offsets from the source cell) crossed by the segment between the centres of cell
-    (0, 0) and cell (dr, dc), and the length inside each, in cell units.
-
-    Axial and diagonal moves: half the length in the source cell, half in the destination. Knight
-    moves ((2, 1) and the like): a quarter in each of four cells, the source, two cells beside the
-    segment's middle and the destination.
-    """
-    length = math.hypot(dr, dc)
-    if abs(dr) <= 1 and abs(dc) <= 1:
-        return [(0, 0), (dr, dc)], length / 2.0
-    sr, sc = int(np.sign(dr)), int(np.sign(dc))
-    if abs(dr) == 2:
-        mid = [(sr, 0), (sr, dc)]
-    else:
-        mid = [(0, sc), (dr, sc)]
-    return [(0, 0), *mid, (dr, dc)], length / 4.0
-
-
-CENTRE_CROSSINGS = tuple(_crossed_cells(dr, dc) for dr, dc in OFFSETS)
-
-
-def _shift(x: torch.Tensor, dr: int, dc: int, fill: float) -> torch.Tensor:
-    """``y[..., r, c] = x[..., r + dr, c + dc]`` (``fill`` outside the grid)."""
-    h, w = x.shape[-2:]
-    y = torch.full_like(x, fill)
-    r0, r1 = max(0, -dr), min(h, h - dr)
-    c0, c1 = max(0, -dc), min(w, w - dc)
-    if r1 > r0 and c1 > c0:
-        y[..., r0:r1, c0:c1] = x[..., r0 + dr : r1 + dr, c0 + dc : c1 + dc]
-    return y
-
-
-def centre_travel_times(inv_ros_min_m: torch.Tensor, cell_size_m: float) -> torch.Tensor:
-    """Travel time (min) into each cell from each of its 16 stencil neighbours.
-
-    ``inv_ros_min_m``: [N, 16, H, W], 1 / spread rate (min/m) of each cell toward the azimuth of
-    each edge of :data:`fuelrl.simulators.mtt.OFFSETS` (``inf`` where fire cannot enter). Returns
-    [N, 16, H, W]: entry k at cell i is the time from the centre of ``j = i - OFFSETS[k]`` to the
-    centre of ``i`` (a move of ``OFFSETS[k]``), ``inf`` where ``j`` is off the grid or the segment
-    crosses a cell fire cannot enter.
-    """
-    out = []
-    for k, (dr, dc) in enumerate(OFFSETS):
-        cells, piece = CENTRE_CROSSINGS[k]
-        inv_k = inv_ros_min_m[:, k]
-        total = torch.zeros_like(inv_k)
-        for a, b in cells:
-            # cell crossed, relative to the destination i: j + (a, b) = i - (dr, dc) + (a, b)
-            total = total + _shift(inv_k, a - dr, b - dc, math.inf)
-        out.append(total * (piece * cell_size_m))
-    return torch.stack(out, dim=1)
-
-
-def predecessors(arrival_min: torch.Tensor, travel_min: torch.Tensor) -> torch.Tensor:
-    """Flat index (``row * W + col``) of each burned cell's predecessor in its fire's MTT tree.
-
-    ``arrival_min`` [N, H, W] (``inf`` = unburned); ``travel_min`` [N, 16, H, W] from
-    :func:`centre_travel_times`. Returns int64 [N, H, W]: -1 for unburned cells and roots (cells
-    with no neighbour that burned earlier, e.g. the ignition cell).
-    """
-    n, h, w = arrival_min.shape
-    a = arrival_min.float()
-    best = torch.full_like(a, math.inf)
-    best_k = torch.full((n, h, w), -1, dtype=torch.long, device=a.device)
-    # fallback when every earlier neighbour is unreachable by the centre segments (rare: the corner
-    # graph can slip along a cell edge the centre segment cannot): the latest earlier neighbour
-    latest = torch.full_like(a, -math.inf)
-    latest_k = torch.full_like(best_k, -1)
-    for k, (dr, dc) in enumerate(OFFSETS):
-        a_j = _shift(a, -dr, -dc, math.inf)  # arrival of j = i - (dr, dc)
-        earlier = torch.isfinite(a_j) & (a_j < a)
-        cand = torch.where(earlier, a_j + travel_min[:, k].float(), math.inf)
-        better = cand < best
-        best = torch.where(better, cand, best)
-        best_k = torch.where(better, torch.full_like(best_k, k), best_k)
-        later = earlier & (a_j > latest)
-        latest = torch.where(later, a_j, latest)
-        latest_k = torch.where(later, torch.full_like(latest_k, k), latest_k)
-    k = torch.where(best_k >= 0, best_k, latest_k)
-    dr = torch.tensor([o[0] for o in OFFSETS], device=a.device)
-    dc = torch.tensor([o[1] for o in OFFSETS], device=a.device)
-    rows = torch.arange(h, device=a.device).view(1, h, 1)
-    cols = torch.arange(w, device=a.device).view(1, 1, w)
-    kk = k.clamp_min(0)
-    pred = (rows - dr[kk]) * w + (cols - dc[kk])
-    ok = (k >= 0) & torch.isfinite(a)
-    return torch.where(ok, pred, torch.full_like(pred, -1))
-
-
-def subtree_sums(parent: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    """Sum of ``value`` over each node's subtree (itself and all its descendants) in a forest.
-
-    ``parent``: int64 [N, M], the parent of each of the M nodes of each of N independent forests
-    (-1 for roots); ``value``: float [N, M]. Depths come from pointer jumping (log2(depth) rounds);
-    values are then pushed to parents level by level, deepest first.
-    """
-    n, m = parent.shape
-    dev = parent.device
-    offset = (torch.arange(n, device=dev) * m).view(n, 1)
-    par = torch.where(parent >= 0, parent + offset, torch.full_like(parent, -1)).reshape(-1)
-    depth = (par >= 0).long()
-    nxt = par.clone()
-    while bool((nxt >= 0).any()):
-        has = nxt >= 0
-        safe = nxt.clamp_min(0)
-        depth = depth + torch.where(has, depth[safe], torch.zeros_like(depth))
-        nxt = torch.where(has, nxt[safe], nxt)
-    total = value.reshape(-1).to(torch.float64).clone()
-    order = torch.argsort(depth, descending=True, stable=True)
-    counts = torch.bincount(depth, minlength=int(depth.max()) + 1 if depth.numel() else 1).tolist()
-    start = 0
-    for d in range(len(counts) - 1, 0, -1):
-        nodes = order[start : start + counts[d]]
-        start += counts[d]
-        if nodes.numel():
-            total.index_add_(0, par[nodes], total[nodes])
-    return total.view(n, m)
+__all__ = [
+    "CENTRE_CROSSINGS",
+    "centre_travel_times",
+    "downstream_protection_value",
+    "predecessors",
+    "subtree_sums",
+]
 
 
 def downstream_protection_value(
@@ -169,41 +39,25 @@ def downstream_protection_value(
     *,
     value_ha: torch.Tensor | np.ndarray | None = None,
     max_fires_per_chunk: int | None = None,
+    spread: list[TileSpread] | None = None,
 ) -> torch.Tensor:
-    """DPV of every cell of one tile, ha per fire (see the module docstring).
+    """DPV of every cell of one tile, ha per fire (see :mod:`fuelrl.simulators.trees`).
 
     ``tiles`` holds one tile (B = 1) and ``breaks`` [1, H, W] the breaks already placed;
     ``scenarios`` [1, F] the fires and ``arrival_min`` [1, F, H, W] their arrival times (from any
     backend). ``value_ha`` [H, W]: the value of each cell when it burns (default: its area in ha).
+    ``spread``: prepared spread fields of the tile (see ``downstream_protection_value_batch``).
     Returns float64 [H, W] on the tiles' device.
     """
-    b, h, w = tiles.shape
-    if b != 1:
+    if tiles.shape[0] != 1:
         raise ValueError("downstream_protection_value works on one tile (B = 1)")
-    dev = tiles.device
-    f = scenarios.shape[1]
-    if value_ha is None:
-        value = torch.full((h, w), tiles.cell_area_ha, dtype=torch.float64, device=dev)
-    else:
-        value = torch.as_tensor(np.asarray(value_ha) if not torch.is_tensor(value_ha) else value_ha)
-        value = value.to(dev, torch.float64)
-    arrival = arrival_min.to(dev)[0]
-    groups = weather_groups(scenarios)
-    group_of_fire = groups.group_of_fire.reshape(-1)
-    if max_fires_per_chunk is None:  # ~256 MB of float32 travel times per chunk
-        max_fires_per_chunk = max(1, int(256 * 2**20 // (16 * h * w * 4 * 2)))
-    dpv = torch.zeros(h * w, dtype=torch.float64, device=dev)
-    order = np.argsort(group_of_fire, kind="stable")
-    for s in range(0, f, max_fires_per_chunk):
-        idx = order[s : s + max_fires_per_chunk]
-        gids = group_of_fire[idx]
-        unique, local = np.unique(gids, return_inverse=True)
-        inv, _ = inverse_ros(tiles, breaks.to(dev), groups, unique, options, numpy=False, dtype=torch.float32)
-        travel = centre_travel_times(inv, tiles.cell_size_m)
-        if unique.size > 1:  # one weather group: its travel times broadcast over the fires
-            travel = travel.index_select(0, torch.as_tensor(local, device=dev))
-        arr = arrival.index_select(0, torch.as_tensor(idx, device=dev))
-        parent = predecessors(arr, travel).reshape(len(idx), -1)
-        burned_value = torch.where(torch.isfinite(arr), value, 0.0).reshape(len(idx), -1)
-        dpv += subtree_sums(parent, burned_value).sum(dim=0)
-    return (dpv / max(f, 1)).view(h, w)
+    return downstream_protection_value_batch(
+        tiles,
+        breaks,
+        scenarios,
+        arrival_min,
+        options,
+        value_ha=value_ha,
+        max_fires_per_chunk=max_fires_per_chunk,
+        spread=spread,
+    )[0]

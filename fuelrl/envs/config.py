@@ -87,6 +87,11 @@ class EnvConfig:
     #: keep the ignition cells of the episode's fires out of action_mask (see docs/env.md)
     protect_ignitions: bool = True
 
+    # -- observation
+    #: add the "dpv/max" channel (downstream protection value of the episode's fires with the
+    #: breaks so far, divided by its tile maximum; see docs/env.md) after the other channels
+    dpv_channel: bool = False
+
     def validate(self) -> EnvConfig:
         """Raise :class:`InputError` naming the first bad option; return self."""
 

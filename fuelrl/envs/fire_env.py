@@ -20,10 +20,17 @@ from torchrl.envs import EnvBase
 
 from fuelrl import registry
 from fuelrl.envs.config import EnvConfig
-from fuelrl.envs.observation import LANDSCAPE_CHANNELS, OBSERVATION_CHANNELS, landscape_channels
+from fuelrl.envs.observation import (
+    LANDSCAPE_CHANNELS,
+    OBSERVATION_CHANNELS,
+    dpv_channel,
+    landscape_channels,
+    observation_channels,
+)
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.engine import prepared_spread
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +66,8 @@ class FireEnv(EnvBase):
     """
 
     batch_locked = True
-    #: the name of each channel of ``observation`` (dimension 1), in order
+    #: the name of each channel of ``observation`` (dimension 1), in order; an instance with
+    #: ``dpv_channel`` has one more, ``"dpv/max"``, last
     observation_channels: tuple[str, ...] = OBSERVATION_CHANNELS
 
     def __init__(
@@ -80,6 +88,7 @@ class FireEnv(EnvBase):
         device = torch.device(device if device is not None else "cpu")
         super().__init__(device=device, batch_size=torch.Size([cfg.batch_size]))
         self.config = cfg
+        self.observation_channels = observation_channels(cfg.dpv_channel)
 
         backend_cls = registry.get(cfg.backend)
         devices = tuple(getattr(backend_cls, "devices", ("cpu",)))
@@ -116,7 +125,7 @@ class FireEnv(EnvBase):
     def _make_specs(self) -> None:
         b = self.config.batch_size
         h, w = self.tile_shape
-        n, c, dev = h * w, len(OBSERVATION_CHANNELS), self.device
+        n, c, dev = h * w, len(self.observation_channels), self.device
         self.observation_spec = Composite(
             observation=Unbounded(shape=(b, c, h, w), dtype=torch.float32, device=dev),
             budget_left=Bounded(low=0.0, high=1.0, shape=(b, 1), dtype=torch.float32, device=dev),
@@ -169,6 +178,7 @@ class FireEnv(EnvBase):
         self._protected = z(b, h, w, dtype=torch.bool)  # ignition cells when protect_ignitions
         self._breaks = z(b, h, w, dtype=torch.bool)
         self._burn_probability = z(b, h, w)
+        self._dpv = z(b, h, w) if self.config.dpv_channel else None  # "dpv/max" channel
         self._burned_ha = z(b, dtype=torch.float64)  # expected burned area at the last simulation
         self._burned_ha_no_breaks = z(b, dtype=torch.float64)
         self._burnable_ha = z(b, dtype=torch.float64)
@@ -319,6 +329,21 @@ class FireEnv(EnvBase):
         result = self.backend.simulate_prepared(prepared, breaks)
         expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
         self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
+        if self._dpv is not None:
+            spread = prepared_spread(
+                prepared,
+                numpy=self.sim_device.type == "cpu",
+                dtype=torch.float64,
+                device=self.sim_device,
+            )
+            self._dpv[slots] = dpv_channel(
+                prepared.tiles,
+                breaks,
+                prepared.scenarios,
+                result.arrival_min.to(self.sim_device),
+                self.backend.options,
+                spread=spread,
+            ).to(self.sim_device)
         self._burned_ha[slots] = expected
         return expected
 
@@ -395,7 +420,10 @@ class FireEnv(EnvBase):
     def _output(self, reward: torch.Tensor | None) -> TensorDictBase:
         b = self.config.batch_size
         dev = self.device
-        dynamic = torch.stack([self._breaks.float(), self._burn_probability], dim=1).to(dev)
+        layers = [self._breaks.float(), self._burn_probability]
+        if self._dpv is not None:
+            layers.append(self._dpv)
+        dynamic = torch.stack(layers, dim=1).to(dev)
         budget_left = (self._budget_cells - self._placed).double() / self._budget_cells.clamp_min(1).double()
         done = (self._placed >= self._budget_cells).view(b, 1).to(dev)
         out = {

@@ -2,13 +2,18 @@
 
 Each channel name says how it was scaled (``"canopy_height_m/30"`` is the canopy height in units of
 30 m), so a reader of a saved observation needs nothing else. Landscape channels are computed once
-per tile at reset; only the last two channels change during an episode. Cells outside the
-landscape (``valid`` False) are 0 in every channel.
+per tile at reset; only the dynamic channels (break mask, burn probability and, with
+``EnvConfig.dpv_channel``, the downstream protection value) change during an episode. Cells outside
+the landscape (``valid`` False) are 0 in every channel.
 """
 
 from __future__ import annotations
 
 import torch
+
+from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.spread import TileSpread
+from fuelrl.simulators.trees import downstream_protection_value_batch
 
 #: Fuel-model groups of Scott & Burgan (2005) by code range, with the Anderson (1982) models that
 #: play the same role (1-3 grass, 4-7 shrub, 8-9 timber litter, 10 timber understory, 11-13 slash).
@@ -39,6 +44,16 @@ LANDSCAPE_CHANNELS: tuple[str, ...] = (
 DYNAMIC_CHANNELS: tuple[str, ...] = ("break", "burn_probability")
 
 OBSERVATION_CHANNELS: tuple[str, ...] = LANDSCAPE_CHANNELS + DYNAMIC_CHANNELS
+
+#: the optional last channel (``EnvConfig.dpv_channel``): the downstream protection value of the
+#: episode's fires with the breaks so far, divided by its maximum over the tile
+DPV_CHANNEL = "dpv/max"
+
+
+def observation_channels(dpv_channel: bool = False) -> tuple[str, ...]:
+    """The observation's channel names, in order, with or without the DPV channel (last)."""
+    return OBSERVATION_CHANNELS + ((DPV_CHANNEL,) if dpv_channel else ())
+
 
 #: slope above this (rise over run; 2 = 63 degrees) is clipped: it only happens on cliffs
 MAX_SLOPE_FRACTION = 2.0
@@ -94,3 +109,27 @@ def landscape_channels(
     ]
     out = torch.cat(channels, dim=1)
     return out * valid_f.unsqueeze(1)
+
+
+def dpv_channel(
+    tiles: TileBatch,
+    breaks: torch.Tensor,
+    scenarios: ScenarioSet,
+    arrival_min: torch.Tensor,
+    options: SimulationOptions,
+    *,
+    spread: list[TileSpread] | None = None,
+) -> torch.Tensor:
+    """float32 [B, H, W]: the ``"dpv/max"`` channel, DPV divided by its maximum over each tile.
+
+    DPV (:func:`fuelrl.simulators.trees.downstream_protection_value_batch`) is the expected area,
+    ha per fire, whose fire arrival passes through the cell in the fires' minimum-travel-time trees,
+    with the ``breaks`` in place (``arrival_min`` [B, F, H, W] grown with them). Divided by the
+    tile's maximum it lies in [0, 1] whatever the tile's size, fire count or fire size (the same
+    scale on a 32-cell training tile and a whole landscape); 0 on a tile where nothing burns.
+    Treated cells and cells no fire reaches are 0. ``spread``: the tiles' prepared spread fields
+    (:func:`fuelrl.simulators.engine.prepared_spread`), so only the break cells are recomputed.
+    """
+    dpv = downstream_protection_value_batch(tiles, breaks, scenarios, arrival_min, options, spread=spread)
+    top = dpv.flatten(1).amax(dim=1).view(-1, 1, 1)
+    return torch.where(top > 0, dpv / top.clamp_min(1e-12), 0.0).float()

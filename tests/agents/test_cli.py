@@ -29,7 +29,7 @@ REQUIRED_SCALARS = {
 }
 
 
-@pytest.mark.parametrize("name", ["quickstart", "default", "low_mem", "high_mem"])
+@pytest.mark.parametrize("name", ["quickstart", "default", "low_mem", "high_mem", "cpu_long"])
 def test_print_config_for_every_profile(name, capsys):
     rc = lightning_main(
         ["fit", "--config", str(CONFIGS / f"{name}.yaml"), "--model.lr", "3e-4", "--print_config"]
@@ -41,6 +41,8 @@ def test_print_config_for_every_profile(name, capsys):
     assert printed["model"]["net"] == source["model"]["net"]
     assert printed["data"]["env"]["tile_size"] == source["data"]["env"]["tile_size"]
     assert printed["checkpoint"]["save_last"] is True
+    # the network's channels follow the env's (the DPV channel when the config turns it on)
+    assert printed["data"]["env"]["dpv_channel"] == source["data"]["env"].get("dpv_channel", False)
 
 
 def test_bad_options_exit_2_with_an_error_naming_the_option(tmp_path, capsys):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from tensordict import TensorDict
 
-from fuelrl.agents.data import BurnProbabilityHeuristic, ReplayDataModule
+from fuelrl.agents.data import BurnProbabilityHeuristic, ChannelGreedyHeuristic, ReplayDataModule
 from fuelrl.envs import EnvConfig, FireEnv
 from fuelrl.errors import InputError
 
@@ -54,3 +54,64 @@ def test_resuming_without_a_stored_buffer_refills_before_learning():
     assert dm.stats.frames == 5000 and len(dm.replay) == 0
     assert dm.learning_starts == 5100  # learning waits for a fresh warm-up
     assert dm.warmup_frames == 100  # ... while epsilon keeps its schedule (it reads warmup_frames)
+
+
+def test_dpv_prefill_needs_the_dpv_channel_and_names_the_option():
+    with pytest.raises(InputError, match="dpv_channel"):
+        ReplayDataModule(prefill_policy="dpv")
+    with pytest.raises(InputError, match="prefill_policy"):
+        ReplayDataModule(prefill_policy="oracle")
+    dm = ReplayDataModule(env=EnvConfig(dpv_channel=True), prefill_policy="dpv")
+    assert dm.observation_channels[-1] == "dpv/max"
+    assert dm.num_observation_channels == len(FireEnv.observation_channels) + 1
+
+
+def test_dpv_prefill_episodes_are_dpv_greedy_legal_and_within_budget():
+    cfg = EnvConfig(
+        landscapes=["synthetic:seed=1,size=96x96"],
+        tile_size=16,
+        fires_per_tile=4,
+        batch_size=4,
+        wind_speed_20ft_mph_min=30.0,
+        wind_speed_20ft_mph_max=30.0,
+        duration_min=400.0,
+        dpv_channel=True,
+    )
+    env = FireEnv(cfg, seed=7)
+    dpv = env.observation_channels.index("dpv/max")
+    expert = ChannelGreedyHeuristic(dpv, seed=0)
+    expert.active = True
+    td = env.reset()
+    budget = env._budget_cells.clone()
+    untreated = env.burned_ha_no_breaks.clone()
+    done = torch.zeros(4, dtype=torch.bool)
+    steps = 0
+    while not bool(done.all()):
+        td.set("action", torch.zeros(4, dtype=torch.int64))
+        td["_step"] = ~done
+        td = expert(td)
+        action, mask, score = td["action"], td["action_mask"], td["observation"][:, dpv].flatten(1)
+        for i in (~done).nonzero().flatten().tolist():
+            assert bool(mask[i, action[i]])  # a legal cell ...
+            # ... of (nearly: the tie-break jitter is 1e-3) the highest DPV among the legal cells
+            assert float(score[i, action[i]]) >= float(score[i][mask[i]].max()) - 1e-3
+        td = env.step(td)["next"]
+        done = td["done"].flatten()
+        steps += 1
+    assert torch.equal(env.breaks.flatten(1).sum(1), budget)  # exactly the budget, never more
+    assert steps == int(budget.max())
+    greedy = env._burned_ha.clone()
+    # the same tiles and fires, random legal breaks: DPV-greedy saves more in total
+    env.set_seed(7)
+    td = env.reset()
+    torch.testing.assert_close(env.burned_ha_no_breaks, untreated)
+    gen = torch.Generator().manual_seed(0)
+    done = torch.zeros(4, dtype=torch.bool)
+    while not bool(done.all()):
+        action = torch.multinomial(td["action_mask"].float().clamp_min(1e-9), 1, generator=gen).squeeze(1)
+        td.set("action", action)
+        td["_step"] = ~done
+        td = env.step(td)["next"]
+        done = td["done"].flatten()
+    assert float(greedy.sum()) < float(env._burned_ha.sum())
+    assert bool((greedy <= untreated + 1e-9).all())

@@ -109,3 +109,74 @@ def test_receptive_radius_counts_the_stem_and_the_dilated_blocks(checkpoint):
     path, _ = checkpoint
     planner = AgentPlanner(path)
     assert receptive_radius(planner.qnet) == 1 + 2 * (1 + 2)  # blocks with dilations 1, 2
+
+
+class _ChannelNet(torch.nn.Module):
+    """A stand-in Q-network returning one observation channel; counts its forward passes."""
+
+    def __init__(self, config, in_channels: int, channel: int):
+        super().__init__()
+        self.config = config
+        self.in_channels = in_channels
+        self.channel = channel
+        self.calls = 0
+
+    def forward(self, observation, budget_left=None):
+        self.calls += 1
+        return observation[:, self.channel].flatten(1)
+
+
+@pytest.fixture
+def dpv_checkpoint(tmp_path):
+    """A checkpoint of a network trained with FireEnv's dpv/max channel."""
+    from fuelrl.envs.observation import observation_channels
+
+    names = list(observation_channels(True))
+    agent = DQNAgent(
+        in_channels=len(names), observation_channels=names, net=QNetConfig(width=8, blocks=2, norm_groups=2)
+    )
+    path = tmp_path / "dpv.ckpt"
+    torch.save(
+        {
+            "state_dict": agent.state_dict(),
+            "hyper_parameters": dict(agent.hparams),
+            "pytorch-lightning_version": lightning.__version__,
+        },
+        path,
+    )
+    return path, names
+
+
+def test_dpv_network_gets_the_dpv_baseline_signal_and_follows_the_rules(dpv_checkpoint):
+    path, names = dpv_checkpoint
+    planner = AgentPlanner(path)
+    assert planner.dpv_channel and planner.qnet.in_channels == len(OBSERVATION_CHANNELS) + 1
+    plan = planner.plan(small_problem(budget=12, recompute_every=4))  # the real (untrained) network
+    assert plan.cells == 12 and not (plan.breaks & ~small_problem().legal).any()
+    # a network that returns the dpv/max channel, one pass per simulation: exactly the dpv planner
+    stand_in = AgentPlanner(path, sequential=False)
+    stand_in.qnet = _ChannelNet(planner.qnet.config, len(names), names.index("dpv/max"))
+    ours = stand_in.plan(small_problem(budget=12, recompute_every=4))
+    theirs = make_planner("dpv").plan(small_problem(budget=12, recompute_every=4))
+    np.testing.assert_array_equal(ours.breaks, theirs.breaks)
+    assert ours.recomputes == theirs.recomputes == 3
+
+
+def test_sequential_placement_reruns_the_network_per_break_but_simulates_as_often(dpv_checkpoint):
+    path, names = dpv_checkpoint
+    planner = AgentPlanner(path)  # sequential by default
+    planner.qnet = _ChannelNet(planner.qnet.config, len(names), names.index("dpv/max"))
+    problem = small_problem(budget=10, recompute_every=4)
+    simulations = 0
+    simulate = problem.simulate
+
+    def counting(breaks):
+        nonlocal simulations
+        simulations += 1
+        return simulate(breaks)
+
+    problem.simulate = counting
+    plan = planner.plan(problem)
+    assert plan.cells == 10 and not (plan.breaks & ~problem.legal).any()
+    assert plan.recomputes == simulations == 3  # 4 + 4 + 2 breaks
+    assert planner.qnet.calls == 10  # one network pass per break
