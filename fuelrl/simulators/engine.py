@@ -9,6 +9,7 @@ A backend differs only in how it solves the corner graph and where it runs:
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -408,3 +409,27 @@ def prepared_spread(prepared: PreparedFires, *, numpy: bool, dtype: torch.dtype,
     if prepared.state is None or prepared.owner != spread_owner(numpy=numpy, dtype=dtype, device=device):
         return None
     return prepared.state
+
+
+class NumpyPhysicsBackend(SimulatorBackend):
+    """Plumbing shared by the CPU backends whose physics runs in numpy float64 (numpy, threaded):
+    ``simulate`` and ``simulate_prepared`` both end in :meth:`_run`, given the spread fields to
+    reuse (prepared) or ``None`` (compute them). Subclasses implement only ``_run``."""
+
+    def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
+        return self._run(tiles, breaks, scenarios, None)
+
+    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
+        """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
+        return prepare_fires(self, tiles, scenarios, numpy=True)
+
+    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
+        self.check_prepared(prepared)
+        spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=self.device)
+        return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
+
+    @abc.abstractmethod
+    def _run(
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
+    ) -> SimulationResult:
+        """Grow the fires, reusing ``spread`` (per tile, without breaks) when it is given."""

@@ -6,25 +6,22 @@ import numpy as np
 import torch
 
 from fuelrl.simulators.base import (
-    PreparedFires,
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
-    SimulatorBackend,
     TileBatch,
 )
 from fuelrl.simulators.engine import (
     FirePlan,
+    NumpyPhysicsBackend,
     empty_result,
-    prepare_fires,
-    prepared_spread,
     result_from_arrival,
     solve_fires_dijkstra,
 )
 from fuelrl.simulators.spread import TileSpread
 
 
-class NumpyBackend(SimulatorBackend):
+class NumpyBackend(NumpyPhysicsBackend):
     """Reference minimum-travel-time fire growth (Finney 2002): physics in numpy float64, one scipy
     Dijkstra per fire over the 16-neighbour corner graph (see :mod:`fuelrl.simulators.mtt`).
 
@@ -44,18 +41,6 @@ class NumpyBackend(SimulatorBackend):
     ):
         super().__init__(device=device, options=options)
         self.group_chunk = int(group_chunk)
-
-    def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
-        return self._run(tiles, breaks, scenarios, None)
-
-    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
-        """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
-        return prepare_fires(self, tiles, scenarios, numpy=True)
-
-    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
-        self.check_prepared(prepared)
-        spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=self.device)
-        return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
 
     def _run(
         self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None

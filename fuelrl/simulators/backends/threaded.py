@@ -16,18 +16,15 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import (
-    PreparedFires,
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
-    SimulatorBackend,
     TileBatch,
 )
 from fuelrl.simulators.engine import (
     FirePlan,
+    NumpyPhysicsBackend,
     empty_result,
-    prepare_fires,
-    prepared_spread,
     result_from_arrival,
     solve_fires_relax,
     spread_fields,
@@ -36,7 +33,7 @@ from fuelrl.simulators.mtt import edge_times
 from fuelrl.simulators.spread import TileSpread, inverse_ros
 
 
-class ThreadedBackend(SimulatorBackend):
+class ThreadedBackend(NumpyPhysicsBackend):
     """Minimum travel time on a thread pool of ``workers`` threads (default: the CPU count).
 
     Fires are taken in waves of ``wave_fires``: the spread fields of the wave's weather groups are
@@ -65,18 +62,6 @@ class ThreadedBackend(SimulatorBackend):
             raise InputError(
                 f"threaded backend: chunk_fires and wave_fires must be >= 1, got {chunk_fires}, {wave_fires}"
             )
-
-    def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
-        return self._run(tiles, breaks, scenarios, None)
-
-    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
-        """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
-        return prepare_fires(self, tiles, scenarios, numpy=True)
-
-    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
-        self.check_prepared(prepared)
-        spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=self.device)
-        return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
 
     def _run(
         self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
