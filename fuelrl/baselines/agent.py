@@ -260,22 +260,15 @@ class AgentPlanner(GreedyPlanner):
         dpv = None
         if self.dpv_channel:
             from fuelrl.envs.observation import dpv_channel
-            from fuelrl.simulators.engine import prepared_spread
 
             dev = problem.tiles.device
-            prepared = problem.prepared
-            spread = (
-                None
-                if prepared is None
-                else prepared_spread(prepared, numpy=dev.type == "cpu", dtype=torch.float64, device=dev)
-            )
             dpv = dpv_channel(
                 problem.tiles,
                 torch.as_tensor(breaks[None], device=dev),
                 problem.scenarios.to(dev),
                 result.arrival_min.to(dev),
                 problem.backend.options,
-                spread=spread,
+                spread=problem.spread_fields(),
             )[0]
             dpv = np.where(valid, dpv.detach().cpu().numpy(), 0.0)
         return bp, dpv

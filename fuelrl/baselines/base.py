@@ -122,6 +122,17 @@ class PlanningProblem:
             return self.backend.simulate(self.tiles, b, self.scenarios)
         return self.backend.simulate_prepared(prepared, b)
 
+    def spread_fields(self) -> list | None:
+        """The prepared spread fields (no breaks) in the physics format the DPV trees use on the
+        tiles' device, or ``None`` when the backend prepared nothing (then DPV computes them)."""
+        from fuelrl.simulators.engine import prepared_spread
+
+        prepared = self.prepared
+        if prepared is None:
+            return None
+        dev = self.tiles.device
+        return prepared_spread(prepared, numpy=dev.type == "cpu", dtype=torch.float64, device=dev)
+
     def generator(self, salt: int) -> np.random.Generator:
         """A numpy generator derived from the problem's seed and ``salt`` (one per use)."""
         return np.random.default_rng([int(self.seed), int(salt)])

@@ -23,7 +23,6 @@ import torch
 
 from fuelrl.baselines.base import GreedyPlanner, Planner, PlanningProblem
 from fuelrl.baselines.dpv import downstream_protection_value
-from fuelrl.simulators.engine import prepared_spread
 
 
 class RandomPlanner(Planner):
@@ -61,13 +60,6 @@ class DPVPlanner(GreedyPlanner):
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
         result = problem.simulate(breaks)
         dev = problem.tiles.device
-        # the spread fields the backend prepared, when they are in the physics format DPV uses here
-        prepared = problem.prepared
-        spread = (
-            None
-            if prepared is None
-            else prepared_spread(prepared, numpy=dev.type == "cpu", dtype=torch.float64, device=dev)
-        )
         dpv = downstream_protection_value(
             problem.tiles,
             torch.as_tensor(breaks[None], device=dev),
@@ -75,6 +67,6 @@ class DPVPlanner(GreedyPlanner):
             result.arrival_min.to(dev),
             problem.backend.options,
             value_ha=self.value_ha,
-            spread=spread,
+            spread=problem.spread_fields(),
         )
         return dpv.detach().cpu().numpy()
