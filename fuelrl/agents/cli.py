@@ -122,8 +122,10 @@ def _print_outputs(cli: FuelrlCLI) -> None:
             f"  last eval: agent {metrics['eval/burned_ha']:.2f} ha per fire, "
             f"random placement {metrics['eval/burned_ha_random']:.2f} ha (same tiles and fires)"
         )
-    if trainer.log_dir:
-        lines.append(f"  TensorBoard logs: {trainer.log_dir}  (tensorboard --logdir {trainer.log_dir})")
+    # the logger's own log_dir: Trainer.log_dir broadcasts across ranks, and only rank 0 is here
+    log_dir = getattr(trainer.logger, "log_dir", None)
+    if log_dir:
+        lines.append(f"  TensorBoard logs: {log_dir}  (tensorboard --logdir {log_dir})")
     if ckpt is not None and ckpt.dirpath:
         lines.append(f"  checkpoints: {ckpt.dirpath} (resume: add --ckpt_path last)")
         last = Path(ckpt.dirpath) / "last.ckpt"

@@ -61,6 +61,10 @@ def test_bad_options_exit_2_with_an_error_naming_the_option(tmp_path, capsys):
 def test_fit_writes_checkpoints_tags_and_maps_then_validate_and_test(tmp_path, capsys):
     root = tmp_path / "run"
     assert lightning_main(["fit", *TINY, f"--trainer.default_root_dir={root}"]) == 0
+    printed = capsys.readouterr().out
+    assert "fuelrl fit: finished at step 24" in printed
+    assert f"checkpoints: {root / 'checkpoints'}" in printed
+    assert f"TensorBoard logs: {root / 'lightning_logs'}" in printed
     ckpts = sorted(p.name for p in (root / "checkpoints").glob("*.ckpt"))
     assert "last.ckpt" in ckpts and "step0000008.ckpt" in ckpts and "step0000024.ckpt" in ckpts
     state = torch.load(root / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
