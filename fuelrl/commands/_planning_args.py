@@ -17,6 +17,15 @@ from fuelrl.errors import InputError
 DEFAULT_FIRES = 100
 
 
+def add_budget_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=0.05,
+        help="fraction of the burnable cells that may be treated, in (0, 1] (default 0.05)",
+    )
+
+
 def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
     fires = parser.add_argument_group("fires (planning and held-out scoring sets; see docs/evaluation.md)")
     fires.add_argument(

@@ -44,12 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_POLICIES,
         help=f"comma-separated: random, burn_probability, dpv and/or PATH.ckpt (default {DEFAULT_POLICIES})",
     )
-    parser.add_argument(
-        "--budget",
-        type=float,
-        default=0.05,
-        help="fraction of burnable cells treated, in (0, 1] (default 0.05)",
-    )
+    pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
 

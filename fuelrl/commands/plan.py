@@ -38,12 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH.ckpt|random|burn_probability|dpv",
         help="a `fuelrl fit` checkpoint or a heuristic",
     )
-    parser.add_argument(
-        "--budget",
-        type=float,
-        default=0.05,
-        help="fraction of the burnable cells that may be treated, in (0, 1] (default 0.05)",
-    )
+    pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
 
