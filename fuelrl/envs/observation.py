@@ -133,3 +133,56 @@ def dpv_channel(
     dpv = downstream_protection_value_batch(tiles, breaks, scenarios, arrival_min, options, spread=spread)
     top = dpv.flatten(1).amax(dim=1).view(-1, 1, 1)
     return torch.where(top > 0, dpv / top.clamp_min(1e-12), 0.0).float()
+
+
+#: optional constant planes describing the fires' weather (``EnvConfig.weather_channels``), placed
+#: after the dynamic channels and before ``dpv/max``: one agent then serves many weathers, and a
+#: planner feeds the weather of its run (the mean over its planning fires)
+WEATHER_CHANNELS: tuple[str, ...] = (
+    "wind_speed_20ft_mph/30",
+    "wind_to_east",
+    "wind_to_north",
+    "moisture_1h_pct/10",
+    "duration_min/480",
+)
+
+
+def channel_layout(*, dpv_channel: bool = False, weather_channels: bool = False) -> tuple[str, ...]:
+    """The observation's channel names, in order: landscape, dynamic, [weather], [dpv/max]."""
+    return (
+        OBSERVATION_CHANNELS
+        + (WEATHER_CHANNELS if weather_channels else ())
+        + ((DPV_CHANNEL,) if dpv_channel else ())
+    )
+
+
+def weather_planes(scenarios: ScenarioSet, shape: tuple[int, int]) -> torch.Tensor:
+    """float32 [B, len(WEATHER_CHANNELS), H, W]: each tile's fire weather as constant planes.
+
+    The mean over the tile's F fires: 20-ft wind speed (mph / 30), the unit vector of the direction
+    the wind blows *toward* (east and north components, weighted by each fire's wind speed so a
+    calm fire counts little; a zero mean wind gives 0, 0), 1-h dead moisture (percent / 10) and
+    duration (min / 480). With one weather for all fires (``fuelrl plan`` with fixed weather flags)
+    the planes are exactly that weather.
+    """
+    from fuelrl.physics.units import M_MIN_PER_MPH
+
+    h, w = shape
+    speed_mph = scenarios.wind_speed_20ft_m_min.double() / M_MIN_PER_MPH  # [B, F]
+    to_rad = torch.deg2rad((scenarios.wind_from_deg.double() + 180.0) % 360.0)
+    east = (speed_mph * torch.sin(to_rad)).mean(dim=1)
+    north = (speed_mph * torch.cos(to_rad)).mean(dim=1)
+    norm = torch.hypot(east, north)
+    unit_e = torch.where(norm > 1e-9, east / norm.clamp_min(1e-12), 0.0)
+    unit_n = torch.where(norm > 1e-9, north / norm.clamp_min(1e-12), 0.0)
+    values = torch.stack(
+        [
+            speed_mph.mean(dim=1) / 30.0,
+            unit_e,
+            unit_n,
+            scenarios.moisture_fraction[..., 0].double().mean(dim=1) * 100.0 / 10.0,
+            scenarios.duration_min.double().mean(dim=1) / 480.0,
+        ],
+        dim=1,
+    )
+    return values.float().view(-1, len(WEATHER_CHANNELS), 1, 1).expand(-1, -1, h, w).contiguous()
