@@ -34,6 +34,7 @@ from fuelrl.landscape.units import (
     parse_unit,
     to_si,
 )
+from fuelrl.landscape.window import accepts_windows
 
 LAYER_KEYS: tuple[str, ...] = tuple(LAYERS)
 #: the band order assumed for multi-band files whose bands carry no descriptions (FlamMap / LCP order)
@@ -380,6 +381,7 @@ def is_synthetic_spec(spec: Any) -> bool:
     return isinstance(spec, str) and spec.strip().lower().partition(":")[0] == "synthetic"
 
 
+@accepts_windows  # PATH#rows=R0:R1,cols=C0:C1 (fuelrl.landscape.window)
 def open_reader(
     spec: str | Path,
     *,

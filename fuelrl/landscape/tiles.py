@@ -38,6 +38,7 @@ from fuelrl.landscape.readers import (
     layer_from_name,
     open_reader,
 )
+from fuelrl.landscape.window import split_window
 
 SPLITS = ("train", "heldout", "all")
 SPLIT_BY = ("region", "landscape")
@@ -100,6 +101,16 @@ def expand_sources(sources: Sequence[str | Path] | str | Path) -> list[str]:
     out: list[str] = []
     for spec in sources:
         text = str(spec)
+        window = split_window(text)  # PATH#rows=R0:R1,cols=C0:C1: one landscape, windowed
+        if window is not None:
+            found = expand_sources(window.base)
+            if len(found) != 1:
+                raise InputError(
+                    f"landscape window {text!r}: {window.base} holds {len(found)} landscapes; "
+                    "expected one (put the window on each landscape's own path)"
+                )
+            out.append(f"{found[0]}#{text.rpartition('#')[2]}")
+            continue
         if is_synthetic_spec(text):
             out.append(text.strip())
             continue
