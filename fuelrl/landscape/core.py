@@ -189,11 +189,47 @@ class Landscape:
         )
 
 
-def cell_size_from_transform(transform: Affine, crs: Any, where: str) -> float:
-    """The square cell size in metres; InputError for rotated, non-square or geographic grids."""
+#: cell sizes accepted, in metres (LANDFIRE delivers 30 m; FlamMap samples use 30-60 m)
+CELL_SIZE_RANGE_M: tuple[float, float] = (1.0, 1000.0)
+_FEET_UNITS = ("f", "us survey f")
+
+
+def grid_cell_size_m(
+    transform: Affine,
+    crs: Any,
+    where: str,
+    *,
+    linear_unit: str | None = None,
+    cell_size_m: float | None = None,
+) -> float:
+    """The square cell size in metres, from the CRS, an explicit statement, or the user.
+
+    ``linear_unit``: the grid unit a file header states without a CRS (``LINEAR_UNIT`` of a .lcp:
+    ``Meters`` or ``Feet``). ``cell_size_m``: the user's statement (CLI ``--cell-size``), required
+    when neither a CRS nor the header says what the transform's unit is. InputError for a missing
+    geotransform, zero, rotated, south-up or non-square cells, geographic CRSs, a statement that
+    contradicts the CRS, and cell sizes outside :data:`CELL_SIZE_RANGE_M`.
+    """
+    lo, hi = CELL_SIZE_RANGE_M
+    if cell_size_m is not None:
+        if not (
+            isinstance(cell_size_m, int | float) and math.isfinite(cell_size_m) and lo <= cell_size_m <= hi
+        ):
+            raise InputError(
+                f"--cell-size must be a cell size in metres in {lo:g}..{hi:g}, got {cell_size_m!r}"
+            )
+    if crs is None and tuple(transform)[:6] == tuple(Affine.identity())[:6]:
+        raise InputError(
+            f"{where}: the file has no georeferencing (no CRS and no geotransform); write it with its "
+            "CRS and transform (e.g. gdal_edit.py -a_srs EPSG:5070 -a_ullr ...)"
+        )
+    if transform.a == 0 or transform.e == 0:
+        raise InputError(
+            f"{where}: the cell size is 0 (transform {tuple(transform)[:6]}); the header is corrupt"
+        )
     if transform.b != 0 or transform.d != 0:
         raise InputError(f"{where}: rotated grids are not supported (transform {tuple(transform)[:6]})")
-    if transform.e >= 0:
+    if transform.e > 0:
         raise InputError(f"{where}: the grid must be north-up (negative y pixel size); got {transform.e}")
     a, e = abs(transform.a), abs(transform.e)
     if not math.isclose(a, e, rel_tol=1e-6):
@@ -208,5 +244,29 @@ def cell_size_from_transform(transform: Affine, crs: Any, where: str) -> float:
             factor = float(crs.linear_units_factor[1])
         except Exception:  # noqa: BLE001 - CRS without linear units: assume metres
             factor = 1.0
-        a *= factor
-    return float(a)
+        size, said = a * factor, f"from its CRS {crs.to_string()}"
+    elif linear_unit:
+        factor = 0.3048 if linear_unit.strip().lower().startswith(_FEET_UNITS) else 1.0
+        size, said = a * factor, f"from its header (grid unit {linear_unit})"
+    elif cell_size_m is not None:
+        return float(cell_size_m)
+    else:
+        raise InputError(
+            f"{where}: no CRS, so the cell size {a:g} has no unit; state it in metres with "
+            "--cell-size M (Python: cell_size_m=M) or give the file a CRS (.prj)"
+        )
+    if cell_size_m is not None and not math.isclose(size, cell_size_m, rel_tol=1e-3):
+        raise InputError(
+            f"{where}: --cell-size {cell_size_m:g} m contradicts the cell size {size:g} m {said}"
+        )
+    if not lo <= size <= hi:
+        raise InputError(
+            f"{where}: implausible cell size {size:g} m {said}; expected {lo:g}..{hi:g} m "
+            "(LANDFIRE: 30 m); is the CRS right?"
+        )
+    return float(size)
+
+
+def cell_size_from_transform(transform: Affine, crs: Any, where: str) -> float:
+    """The square cell size in metres (see :func:`grid_cell_size_m`)."""
+    return grid_cell_size_m(transform, crs, where)

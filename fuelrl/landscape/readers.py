@@ -10,80 +10,75 @@ the layer; nothing ever falls back to generated data.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 import rasterio.errors
 from affine import Affine
 from rasterio.windows import Window
 
 from fuelrl.errors import InputError
-from fuelrl.landscape.core import LAYER_TITLES, LAYERS, Landscape, cell_size_from_transform
-from fuelrl.landscape.fuel_codes import KNOWN_CODES, KNOWN_CODES_TEXT
-from fuelrl.landscape.units import (
-    LANDFIRE_DEFAULT_UNITS,
-    SI_RANGES,
-    UNITS,
-    fuel_family,
-    layer_from_name,
-    parse_unit,
-    to_si,
+from fuelrl.landscape.bands import (
+    ASPECT_FLAT,
+    DEFAULT_BAND_ORDER,
+    FLAMMAP_NODATA,
+    LAYER_KEYS,
+    BandSource,
+    layer_key,
+    open_raster,
 )
+from fuelrl.landscape.core import LAYERS, Landscape
+from fuelrl.landscape.fuel_codes import KNOWN_CODES, KNOWN_CODES_TEXT
+from fuelrl.landscape.units import SI_RANGES, UNITS, layer_from_name, to_si
 from fuelrl.landscape.window import accepts_windows
 
-LAYER_KEYS: tuple[str, ...] = tuple(LAYERS)
-#: the band order assumed for multi-band files whose bands carry no descriptions (FlamMap / LCP order)
-DEFAULT_BAND_ORDER: tuple[str, ...] = LAYER_KEYS
-#: FlamMap's nodata value, used in .lcp files (which declare none)
-FLAMMAP_NODATA = -9999.0
-#: LANDFIRE's aspect value for flat cells
-ASPECT_FLAT = -1.0
+__all__ = [
+    "ASPECT_FLAT",
+    "DEFAULT_BAND_ORDER",
+    "FLAMMAP_NODATA",
+    "LAYER_KEYS",
+    "MAX_READ_CELLS",
+    "BandSource",
+    "LandscapeReader",
+    "SyntheticReader",
+    "is_synthetic_spec",
+    "layer_from_name",
+    "open_landscape",
+    "open_reader",
+    "parse_synthetic_spec",
+]
 
-_TIF_SUFFIXES = (".tif", ".tiff")
-_ALIASES = {attr: key for key, (attr, _, _) in LAYERS.items()} | {
-    "fuel": "fuel_model",
-    "elev": "elevation",
-    "cc": "canopy_cover",
-    "ch": "canopy_height",
-    "cbh": "canopy_base_height",
-    "cbd": "canopy_bulk_density",
-}
+#: the most cells read into memory at once (about 100 bytes a cell while reading: 10 GB);
+#: larger landscapes are read by window (:class:`~fuelrl.landscape.TileDataset`)
+MAX_READ_CELLS = 100_000_000
+#: bytes a cell takes while a whole landscape is read and converted (raw bands, float64, layers)
+BYTES_PER_CELL_READ = 100
 
-
-def _layer_key(name: str, what: str) -> str:
-    key = name if name in LAYERS else _ALIASES.get(name)
-    if key is None:
-        raise InputError(f"{what}: unknown layer {name!r}; expected one of {', '.join(LAYER_KEYS)}")
-    return key
-
-
-@dataclass(frozen=True)
-class BandSource:
-    """Where one layer is stored: file, band (1-based), unit, values meaning nodata."""
-
-    layer: str
-    path: Path
-    band: int
-    unit: str
-    unit_origin: str  # "user", "metadata", "name", "default" or "elevation check"
-    nodata: tuple[float, ...]
-    label: str  # how error messages name it, e.g. "LC22_CBD_230.tif" or "19545.tif band 8"
-
-    def where(self) -> str:
-        return f"{self.label} ({LAYER_TITLES[self.layer]})"
+_open = open_raster
 
 
-def _open(path: Path, what: str):
+def check_read_size(shape: tuple[int, int], where: str) -> None:
+    """InputError, before anything is read, for a grid too large to hold in memory at once."""
+    h, w = int(shape[0]), int(shape[1])
+    cells = h * w
+    need = cells * BYTES_PER_CELL_READ
+    avail = _available_memory_bytes()
+    if cells > MAX_READ_CELLS or (avail is not None and need > avail):
+        have = f", {avail / 1e9:.1f} GB available" if avail is not None else ""
+        raise InputError(
+            f"{where}: {h}x{w} cells is too large to read at once (about {need / 1e9:.1f} GB needed"
+            f"{have}; at most {MAX_READ_CELLS:,} cells); clip it (gdal_translate -srcwin) or read it "
+            "by tiles (TileDataset)"
+        )
+
+
+def _available_memory_bytes() -> int | None:
     try:
-        return rasterio.open(path)
-    except (rasterio.errors.RasterioError, OSError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{what}: cannot open {path}: truncated or not a raster ({msg})") from None
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 class LandscapeReader:
@@ -248,59 +243,15 @@ class LandscapeReader:
     @staticmethod
     def _check_codes(src: BandSource, raw: np.ndarray, valid: np.ndarray, row: int, col: int) -> None:
         codes = np.unique(raw[valid])
-        unknown = [int(c) for c in codes if int(c) not in KNOWN_CODES or c != int(c)]
+        unknown = [c for c in codes if c != int(c) or int(c) not in KNOWN_CODES]
         if unknown:
-            shown = ", ".join(str(c) for c in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
+            shown = ", ".join(f"{float(c):g}" for c in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
             raise InputError(
                 f"{src.where()}: unknown fuel model codes {shown} in rows {row}:{row + raw.shape[0]}, "
                 f"cols {col}:{col + raw.shape[1]} (expected {KNOWN_CODES_TEXT})"
             )
 
     # ------------------------------------------------------------------ slope unit check
-    def check_slope_unit(self) -> None:
-        """Cross-check the slope unit against the elevation layer (see docs/landscapes.md).
-
-        Slope is recomputed from elevation on a central window (up to 512x512 cells) and compared
-        with the slope layer read as percent and as degrees. When the unit the metadata gives fits
-        at least twice as badly as the other one and the other one fits to within 5 degrees (median
-        absolute difference), the metadata is wrong: the slope is read in the unit that fits, with a
-        warning. A unit the user passed is never changed.
-        """
-        src = self.bands["slope"]
-        if src.unit_origin == "user" or src.unit not in ("percent", "degrees"):
-            return
-        h, w = self.shape
-        sh, sw = min(h, 512), min(w, 512)
-        r0, c0 = (h - sh) // 2, (w - sw) // 2
-        if sh < 5 or sw < 5:
-            return
-        elev_raw = self.read_raw("elevation", r0, c0, sh, sw)
-        slope_raw = self.read_raw("slope", r0, c0, sh, sw)
-        ok = ~self._nodata_mask("elevation", elev_raw) & ~self._nodata_mask("slope", slope_raw)
-        z = to_si("elevation", elev_raw, self.bands["elevation"].unit)
-        z = np.where(ok, z, np.nan)
-        dz_drow, dz_dcol = np.gradient(z, self.cell_size_m)
-        dem_deg = np.degrees(np.arctan(np.hypot(dz_drow, dz_dcol)))
-        use = np.isfinite(dem_deg) & ok & (slope_raw >= 0)
-        if use.sum() < 100 or np.percentile(dem_deg[use], 90) < 5.0:
-            return  # too little relief to tell percent from degrees
-        as_deg = {
-            "degrees": slope_raw[use].astype(np.float64),
-            "percent": np.degrees(np.arctan(slope_raw[use] / 100.0)),
-        }
-        err = {u: float(np.median(np.abs(v - dem_deg[use]))) for u, v in as_deg.items()}
-        other = "degrees" if src.unit == "percent" else "percent"
-        if err[src.unit] > 2.0 * err[other] and err[other] < 5.0:
-            warnings.warn(
-                f"{src.where()}: the metadata says {src.unit} ({src.unit_origin}) but the values match "
-                f"the elevation as {other} (median error {err[other]:.1f} vs {err[src.unit]:.1f} "
-                f"degrees); reading slope in {other}",
-                UserWarning,
-                stacklevel=3,
-            )
-            self.bands["slope"] = BandSource(
-                src.layer, src.path, src.band, other, "elevation check", src.nodata, src.label
-            )
 
 
 class SyntheticReader:
@@ -387,29 +338,41 @@ def open_reader(
     *,
     mapping: Mapping[str, str | Path | int] | None = None,
     units: Mapping[str, str] | None = None,
+    cell_size_m: float | None = None,
 ) -> LandscapeReader | SyntheticReader:
-    """Inspect a landscape without reading its layers; see :func:`open_landscape` for ``spec``."""
+    """Inspect a landscape without reading its layers; see :func:`open_landscape` for the arguments.
+
+    Reads only metadata and samples for the unit checks (:mod:`fuelrl.landscape.unit_checks`)."""
     if is_synthetic_spec(spec):
         from fuelrl.landscape.synthetic import generate_landscape
 
-        return SyntheticReader(generate_landscape(**parse_synthetic_spec(str(spec))))
+        kwargs = parse_synthetic_spec(str(spec))
+        check_read_size(kwargs.get("shape", (128, 128)), f"synthetic spec {spec!r}")
+        return SyntheticReader(generate_landscape(**kwargs))
+    from fuelrl.landscape.layouts import folder_reader, multiband_reader
+    from fuelrl.landscape.unit_checks import check_units
+
     path = Path(spec).expanduser()
     if not path.exists():
         raise InputError(
             f"landscape not found: {path} (expected a folder of LANDFIRE GeoTIFFs, an 8-band GeoTIFF, "
             "a FlamMap .lcp, or 'synthetic[:seed=N,size=ROWSxCOLS]')"
         )
-    user_units = {_layer_key(k, f"units for {path}"): v for k, v in (units or {}).items()}
+    user_units = {layer_key(k, f"units for {path}"): v for k, v in (units or {}).items()}
     for key, unit in user_units.items():
         if unit not in UNITS[key]:
             raise InputError(
                 f"units for {path}: {key} cannot be {unit!r}; expected one of {', '.join(UNITS[key])}"
             )
     if path.is_dir():
-        reader = _folder_reader(path, mapping or {}, user_units)
+        reader = folder_reader(path, mapping or {}, user_units, cell_size_m)
     else:
-        reader = _multiband_reader(path, mapping or {}, user_units)
-    reader.check_slope_unit()
+        reader = multiband_reader(path, mapping or {}, user_units, cell_size_m)
+    try:
+        check_units(reader)
+    except BaseException:
+        reader.close()
+        raise
     return reader
 
 
@@ -418,6 +381,7 @@ def open_landscape(
     *,
     mapping: Mapping[str, str | Path | int] | None = None,
     units: Mapping[str, str] | None = None,
+    cell_size_m: float | None = None,
 ) -> Landscape:
     """Read a whole landscape in SI units.
 
@@ -425,210 +389,15 @@ def open_landscape(
     explicit string ``synthetic`` / ``synthetic:seed=7,size=128x96`` (generated, never a fallback).
     ``mapping``: layer -> file (folders) or layer -> band number (multi-band files), for names the
     reader does not recognise. ``units``: layer -> stored unit (see :data:`~fuelrl.landscape.units.UNITS`),
-    overriding the metadata. Raises :class:`InputError` for any bad input.
+    overriding the metadata and never second-guessed by the unit checks. ``cell_size_m``: the cell
+    size in metres, required for a grid with no CRS (a .lcp's header unit counts as one).
+    Raises :class:`InputError` for any bad input, including a grid too large to read at once
+    (before reading it).
     """
-    reader = open_reader(spec, mapping=mapping, units=units)
+    reader = open_reader(spec, mapping=mapping, units=units, cell_size_m=cell_size_m)
     try:
+        if not reader.synthetic:
+            check_read_size(reader.shape, str(spec))
         return reader.read()
     finally:
         reader.close()
-
-
-# ------------------------------------------------------------------------------ layouts
-def _unit_for(
-    key: str, user: Mapping[str, str], meta_text: str | None, name_unit: str | None, where: str
-) -> tuple[str, str]:
-    if key in user:
-        return user[key], "user"
-    meta = parse_unit(key, meta_text)
-    if meta is not None:
-        return meta, "metadata"
-    if name_unit is not None:
-        return name_unit, "name"
-    return LANDFIRE_DEFAULT_UNITS[key], "default"
-
-
-@dataclass
-class _Grid:
-    shape: tuple[int, int]
-    crs: Any
-    transform: Affine
-
-
-def _check_grid(ds, ref: _Grid, label: str, ref_label: str, key: str) -> None:
-    where = f"{label} ({LAYER_TITLES[key]})"
-    if ds.shape != ref.shape:
-        raise InputError(
-            f"{where}: shape {ds.shape[0]}x{ds.shape[1]} differs from {ref_label} "
-            f"({ref.shape[0]}x{ref.shape[1]})"
-        )
-    if ds.crs != ref.crs:
-        raise InputError(
-            f"{where}: CRS {ds.crs.to_string() if ds.crs else None} differs from {ref_label} "
-            f"({ref.crs.to_string() if ref.crs else None})"
-        )
-    if not ds.transform.almost_equals(ref.transform, precision=1e-6 * abs(ref.transform.a)):
-        raise InputError(
-            f"{where}: transform {tuple(ds.transform)[:6]} differs from {ref_label} "
-            f"({tuple(ref.transform)[:6]})"
-        )
-
-
-def _folder_reader(
-    folder: Path, mapping: Mapping[str, Any], user_units: Mapping[str, str]
-) -> LandscapeReader:
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in _TIF_SUFFIXES and not p.name.startswith(".")
-    )
-    chosen: dict[str, tuple[Path, str | None]] = {}
-    for name, target in mapping.items():
-        key = _layer_key(str(name), f"mapping for {folder}")
-        p = Path(target)
-        p = p if p.is_absolute() else folder / p
-        if not p.exists():
-            raise InputError(f"mapping for {folder}: {LAYER_TITLES[key]} file {p} does not exist")
-        chosen[key] = (p, (layer_from_name(p.stem) or (None, None))[1])
-    if not files and not chosen:
-        raise InputError(
-            f"{folder}: empty landscape folder (no .tif layers; expected LANDFIRE files such as "
-            "LC20_Elev_220.tif, LC22_F40_230.tif)"
-        )
-    candidates: dict[str, list[tuple[Path, str | None]]] = {}
-    for p in files:
-        hit = layer_from_name(p.stem)
-        if hit is not None:
-            candidates.setdefault(hit[0], []).append((p, hit[1]))
-    for key, found in candidates.items():
-        if key in chosen:
-            continue
-        if key == "fuel_model" and len(found) > 1:  # LANDFIRE delivers F40 and F13: prefer F40
-            sb40 = [f for f in found if fuel_family(f[0].stem) == "sb40"]
-            found = sb40 or found
-        if key == "slope" and len(found) > 1:  # SlpP and SlpD: percent keeps more precision
-            pct = [f for f in found if f[1] == "percent"]
-            found = pct or found
-        if len(found) > 1:
-            names = ", ".join(str(f[0].relative_to(folder)) for f in found)
-            raise InputError(
-                f"{folder}: several files look like the {LAYER_TITLES[key]} layer ({names}); "
-                f"choose one with mapping={{'{key}': 'FILE'}}"
-            )
-        chosen[key] = found[0]
-    missing = [k for k in LAYER_KEYS if k not in chosen]
-    if missing:
-        names = ", ".join(p.name for p in files[:12]) or "none"
-        raise InputError(
-            f"{folder}: missing layer(s) {', '.join(LAYER_TITLES[k] for k in missing)} "
-            f"(files found: {names}; "
-            f"expected LANDFIRE names like *_Elev_*, *_SlpP_*, *_Asp_*, *_F40_*, *_CC_*, *_CH_*, *_CBH_*, "
-            f"*_CBD_*, or pass mapping={{'{missing[0]}': 'FILE'}})"
-        )
-    bands: dict[str, BandSource] = {}
-    ref: _Grid | None = None
-    ref_label = ""
-    for key in LAYER_KEYS:
-        p, name_unit = chosen[key]
-        label = str(p.relative_to(folder)) if p.is_relative_to(folder) else str(p)
-        where = f"{label} ({LAYER_TITLES[key]})"
-        with _open(p, where) as ds:
-            if ds.count != 1:
-                raise InputError(f"{where}: expected a single-layer GeoTIFF, found {ds.count} bands")
-            if ref is None:
-                ref, ref_label = _Grid(ds.shape, ds.crs, ds.transform), label
-            else:
-                _check_grid(ds, ref, label, ref_label, key)
-            meta = ds.units[0] or ds.tags(1).get("UnitOfMeasure")
-            unit, origin = _unit_for(key, user_units, meta, name_unit, label)
-            nodata = () if ds.nodata is None else (float(ds.nodata),)
-            bands[key] = BandSource(key, p, 1, unit, origin, nodata, label)
-    assert ref is not None
-    cell = cell_size_from_transform(ref.transform, ref.crs, str(folder))
-    return LandscapeReader(str(folder), bands, ref.shape, ref.crs, ref.transform, cell)
-
-
-def _multiband_reader(
-    path: Path, mapping: Mapping[str, Any], user_units: Mapping[str, str]
-) -> LandscapeReader:
-    is_lcp = path.suffix.lower() == ".lcp"
-    with _open(path, f"{path.name}") as ds:
-        count = ds.count
-        descriptions = [d or "" for d in ds.descriptions]
-        band_tags = [ds.tags(b) for b in range(1, count + 1)]
-        band_units = list(ds.units)
-        nodatavals = list(ds.nodatavals)
-        shape, crs, transform = ds.shape, ds.crs, ds.transform
-        file_tags = ds.tags()
-    if count == 1 and not mapping:
-        raise InputError(
-            f"{path}: a single-layer raster; put the eight LANDFIRE layer files in one folder and "
-            "open the folder"
-        )
-    band_of: dict[str, int] = {}
-    for name, band in mapping.items():
-        key = _layer_key(str(name), f"mapping for {path.name}")
-        if not isinstance(band, int | np.integer) or not 1 <= int(band) <= count:
-            raise InputError(f"mapping for {path.name}: {key} must be a band number 1..{count}, got {band!r}")
-        band_of[key] = int(band)
-    mapped = set(band_of)
-    name_units: dict[str, str | None] = {}
-    if any(descriptions):
-        for b, desc in enumerate(descriptions, start=1):
-            hit = layer_from_name(desc)
-            if hit is None or hit[0] in mapped:
-                continue
-            if hit[0] in band_of:
-                raise InputError(
-                    f"{path.name}: bands {band_of[hit[0]]} and {b} both look like {LAYER_TITLES[hit[0]]} "
-                    f"({descriptions[band_of[hit[0]] - 1]!r}, {desc!r}); "
-                    f"choose with mapping={{'{hit[0]}': BAND}}"
-                )
-            band_of[hit[0]] = b
-            name_units[hit[0]] = hit[1]
-        missing = [k for k in LAYER_KEYS if k not in band_of]
-        if missing:
-            raise InputError(
-                f"{path.name}: no band for {', '.join(LAYER_TITLES[k] for k in missing)} (band descriptions: "
-                f"{', '.join(repr(d) for d in descriptions)}); pass mapping={{'{missing[0]}': BAND}}"
-            )
-    else:
-        if count < len(DEFAULT_BAND_ORDER) and len(band_of) < len(LAYER_KEYS):
-            raise InputError(
-                f"{path.name}: {count} bands without descriptions; expected 8 in the order "
-                f"{', '.join(DEFAULT_BAND_ORDER)}"
-            )
-        for b, key in enumerate(DEFAULT_BAND_ORDER, start=1):
-            band_of.setdefault(key, b)
-    if len(set(band_of.values())) != len(band_of):
-        raise InputError(f"{path.name}: two layers map to the same band ({band_of})")
-    cell = cell_size_from_transform(transform, crs, path.name)
-    if crs is None and file_tags.get("LINEAR_UNIT", "").lower().startswith("f"):
-        cell *= 0.3048
-    bands: dict[str, BandSource] = {}
-    for key in LAYER_KEYS:
-        b = band_of[key]
-        tags = band_tags[b - 1]
-        label = f"{path.name} band {b}"
-        if is_lcp:
-            prefix = {
-                "elevation": "ELEVATION",
-                "slope": "SLOPE",
-                "aspect": "ASPECT",
-                "fuel_model": "FUEL_MODEL",
-                "canopy_cover": "CANOPY_COV",
-                "canopy_height": "CANOPY_HT",
-                "canopy_base_height": "CBH",
-                "canopy_bulk_density": "CBD",
-            }[key]
-            meta_text = tags.get(f"{prefix}_UNIT_NAME")
-            nodata = (FLAMMAP_NODATA,)
-        else:
-            meta_text = band_units[b - 1] or tags.get("UnitOfMeasure")
-            nd = nodatavals[b - 1]
-            nodata = () if nd is None else (float(nd),)
-        if key == "fuel_model":
-            meta_text = "code"
-        unit, origin = _unit_for(key, user_units, meta_text, name_units.get(key), label)
-        bands[key] = BandSource(key, path, b, unit, origin, nodata, label)
-    return LandscapeReader(str(path), bands, shape, crs, transform, cell)

@@ -192,7 +192,7 @@ def to_si(layer: str, raw: np.ndarray, unit: str) -> np.ndarray:
         if unit == "percent":
             return x / 100.0
         if unit == "degrees":
-            return np.tan(np.radians(np.clip(x, 0.0, 89.9)))
+            return np.tan(np.radians(np.minimum(x, 89.9)))  # negative stays negative: refused
         return x
     if layer == "aspect":
         if unit == "grass_degrees":  # counter-clockwise from east
