@@ -38,7 +38,7 @@ from torchrl.envs.utils import ExplorationType
 from fuelrl.agents.losses import masked_argmax
 from fuelrl.agents.replay import ReplayStore
 from fuelrl.envs import EnvConfig, make_env
-from fuelrl.envs.observation import DPV_CHANNEL, observation_channels
+from fuelrl.envs.observation import DPV_CHANNEL, channel_layout
 from fuelrl.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,27 @@ class ChannelGreedyHeuristic(TensorDictModuleBase):
 #: the prefill expert of the original system, kept under its old name
 BurnProbabilityHeuristic = ChannelGreedyHeuristic
 
-#: prefill policy name -> the observation channel it is greedy on
-PREFILL_CHANNELS = {"burn_probability": "burn_probability", "dpv": DPV_CHANNEL}
+#: prefill policy name -> the observation channel it is greedy on ("expert": the env's label)
+PREFILL_CHANNELS = {"burn_probability": "burn_probability", "dpv": DPV_CHANNEL, "expert": None}
+
+
+class ExpertLabelPolicy(TensorDictModuleBase):
+    """While ``active``: take the env's ``expert_action`` (FireEnv's ``expert: dpv``, the cell of
+    highest *fresh* DPV) where it has one; keep the policy's action where it has none (-1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_keys = ["expert_action", "action"]
+        self.out_keys = ["action"]
+        self.active = False
+
+    def forward(self, tensordict: TensorDictBase) -> TensorDictBase:
+        if not self.active:
+            return tensordict
+        action = tensordict.get("action")
+        expert = tensordict.get("expert_action").to(action.device).reshape(action.shape)
+        tensordict.set("action", torch.where(expert >= 0, expert, action))
+        return tensordict
 
 
 def _as_is(batch):
@@ -138,7 +157,7 @@ class ReplayDataModule(pl.LightningDataModule):
         updates_per_collect: int = 8,
         warmup_frames: int = 1000,
         prefill_frames: int = 0,
-        prefill_policy: Literal["burn_probability", "dpv"] = "burn_probability",
+        prefill_policy: Literal["burn_probability", "dpv", "expert"] = "burn_probability",
         batch_size: int = 64,
         buffer_size: int = 50_000,
         storage: Literal["memory", "memmap"] = "memory",
@@ -183,6 +202,8 @@ class ReplayDataModule(pl.LightningDataModule):
             raise InputError(
                 "data.prefill_policy 'dpv' reads the DPV observation channel: set data.env.dpv_channel: true"
             )
+        if prefill_policy == "expert" and self.env_config.expert == "none":
+            raise InputError("data.prefill_policy 'expert' takes the env's labels: set data.env.expert: dpv")
         if storage not in ("memory", "memmap"):
             raise InputError(f"data.storage: expected 'memory' or 'memmap', got {storage!r}")
         self.num_workers = num_workers
@@ -220,12 +241,15 @@ class ReplayDataModule(pl.LightningDataModule):
     @property
     def observation_channels(self) -> list[str]:
         """Names of the env observation's channels (linked to ``model.observation_channels``)."""
-        return list(observation_channels(self.env_config.dpv_channel))
+        cfg = self.env_config
+        return list(channel_layout(dpv_channel=cfg.dpv_channel, weather_channels=cfg.weather_channels))
 
     @property
     def fires_per_frame(self) -> float:
-        """Fire simulations per env transition (every ``simulate_every`` steps, F fires)."""
-        return self.env_config.fires_per_tile / self.env_config.simulate_every
+        """Fire simulations per env transition (every ``simulate_every`` steps, F fires; every step
+        with expert labels)."""
+        every = 1 if self.env_config.expert != "none" else self.env_config.simulate_every
+        return self.env_config.fires_per_tile / every
 
     @property
     def rank_seed(self) -> int:
@@ -283,7 +307,8 @@ class ReplayDataModule(pl.LightningDataModule):
     def eval_env(self, stage: str = "validate") -> EnvBase:
         """The evaluation env (held-out tiles, ``eval_tiles`` of them), built once per stage."""
         if stage not in self._eval_envs:
-            cfg = replace(self.env_config, split=self.eval_split, batch_size=self.eval_tiles)
+            # the evaluation scores the policy: no expert labels (they cost a simulation per step)
+            cfg = replace(self.env_config, split=self.eval_split, batch_size=self.eval_tiles, expert="none")
             self._eval_envs[stage] = make_env(cfg, num_workers=0, seed=self.eval_seed)
         return self._eval_envs[stage]
 
@@ -294,10 +319,13 @@ class ReplayDataModule(pl.LightningDataModule):
             raise RuntimeError("ReplayDataModule needs a fuelrl DQNAgent in the trainer")
         return agent
 
-    def _make_collector(self, agent) -> tuple[Collector, ChannelGreedyHeuristic]:
+    def _make_collector(self, agent) -> tuple[Collector, TensorDictModuleBase]:
         env = self.make_train_env()
-        heuristic = ChannelGreedyHeuristic(
-            self.observation_channels.index(PREFILL_CHANNELS[self.prefill_policy]), seed=self.rank_seed + 1
+        channel = PREFILL_CHANNELS[self.prefill_policy]
+        heuristic = (
+            ExpertLabelPolicy()
+            if channel is None
+            else ChannelGreedyHeuristic(self.observation_channels.index(channel), seed=self.rank_seed + 1)
         )
         policy = TensorDictSequential(agent.actor, agent.egreedy, heuristic)
         device = next(agent.parameters()).device
@@ -315,7 +343,7 @@ class ReplayDataModule(pl.LightningDataModule):
         )
         return collector, heuristic
 
-    def _prepare_for_collection(self, agent, heuristic: ChannelGreedyHeuristic) -> None:
+    def _prepare_for_collection(self, agent, heuristic: TensorDictModuleBase) -> None:
         heuristic.active = self.stats.frames < self.prefill_frames
         agent.update_exploration(self.stats.frames, warmup_frames=self.warmup_frames)
 
@@ -330,7 +358,7 @@ class ReplayDataModule(pl.LightningDataModule):
         s.frames += frames
         s.episodes += n_done
         s.fires += int(
-            round(self.env_config.fires_per_tile * (frames / self.env_config.simulate_every + n_done))
+            round(self.env_config.fires_per_tile * n_done + frames * self.fires_per_frame)
         )
         s.collect_seconds += seconds
 

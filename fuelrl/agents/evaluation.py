@@ -88,3 +88,14 @@ def random_action_fn(seed: int) -> ActionFn:
         return random_legal_actions(td["action_mask"].cpu(), gen)
 
     return act
+
+
+def channel_greedy_action_fn(channel: int) -> ActionFn:
+    """The heuristic that treats the legal cell of highest observation ``channel`` (e.g. ``dpv/max``:
+    DPV-greedy on the env's simulation schedule, the yardstick of a DPV-residual network)."""
+
+    def act(td: TensorDictBase) -> torch.Tensor:
+        score = td["observation"][..., channel, :, :].flatten(-2).float()
+        return masked_argmax(score, td["action_mask"].to(score.device)).cpu()
+
+    return act

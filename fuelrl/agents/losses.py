@@ -32,6 +32,7 @@ class DQNLossOutput:
     q_taken: torch.Tensor  # Q(s, a) of the stored actions [N]
     target: torch.Tensor  # r + gamma * Q_target(s', a*) [N]
     td_error: torch.Tensor  # target - q_taken [N]
+    q_all: torch.Tensor | None = None  # Q(s, .) of the online net [N, A], with gradient
 
 
 def double_dqn_loss(
@@ -79,7 +80,34 @@ def double_dqn_loss(
         loss = F.mse_loss(q_f, y)
     else:
         raise ValueError(f"loss_function: expected 'smooth_l1' or 'l2', got {loss_function!r}")
-    return DQNLossOutput(loss=loss, q_taken=q_f.detach(), target=y, td_error=(y - q_f).detach())
+    return DQNLossOutput(loss=loss, q_taken=q_f.detach(), target=y, td_error=(y - q_f).detach(), q_all=q_all)
+
+
+def large_margin_loss(
+    q_values: torch.Tensor, expert_action: torch.Tensor, action_mask: torch.Tensor, margin: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """DQfD's supervised loss on demonstrations (Hester et al. 2018, AAAI, eq. 2):
+
+        J_E = max over legal a of [Q(s, a) + l(a_E, a)] - Q(s, a_E),   l = margin if a != a_E else 0
+
+    which pushes the expert's cell ``margin`` above every other legal cell. ``q_values`` [N, A],
+    ``expert_action`` int64 [N] (-1: no label, left out), ``action_mask`` bool [N, A]. Returns
+    (mean loss over labelled rows, 0 when none; share of labelled rows whose argmax is the expert's).
+    """
+    labelled = expert_action >= 0
+    if not bool(labelled.any()):
+        zero = q_values.sum() * 0.0
+        return zero, zero.detach()
+    q = q_values[labelled].float()
+    a_e = expert_action[labelled].long()
+    mask = action_mask[labelled].bool()
+    mask = mask.scatter(1, a_e[:, None], True)  # the expert's cell is legal by construction
+    bonus = torch.full_like(q, float(margin)).scatter(1, a_e[:, None], 0.0)
+    neg = torch.finfo(q.dtype).min
+    best = (q + bonus).masked_fill(~mask, neg).amax(dim=1)
+    q_e = q.gather(1, a_e[:, None]).squeeze(1)
+    agree = (q.masked_fill(~mask, neg).argmax(dim=1) == a_e).float().mean()
+    return (best - q_e).mean(), agree.detach()
 
 
 @torch.no_grad()

@@ -28,9 +28,16 @@ from tensordict import TensorDictBase
 from tensordict.nn import TensorDictSequential
 from torchrl.modules import QValueActor
 
-from fuelrl.agents.evaluation import EpisodeResult, greedy_action_fn, random_action_fn, run_episodes
+from fuelrl.agents.evaluation import (
+    EpisodeResult,
+    channel_greedy_action_fn,
+    greedy_action_fn,
+    random_action_fn,
+    run_episodes,
+)
 from fuelrl.agents.exploration import MaskedEpsilonGreedy, linear_epsilon
-from fuelrl.agents.losses import double_dqn_loss, hard_update, soft_update
+from fuelrl.agents.losses import double_dqn_loss, hard_update, large_margin_loss, soft_update
+from fuelrl.envs.observation import DPV_CHANNEL
 from fuelrl.errors import InputError
 from fuelrl.models import FuelBreakQNet, QNetConfig, count_parameters
 
@@ -59,6 +66,11 @@ class DQNAgent(pl.LightningModule):
         eps_start, eps_end, eps_decay_frames: linear epsilon schedule over env transitions, starting
             after the data module's warm-up.
         target_update: "hard" (copy every ``target_update_every`` optimizer steps) or "soft" (``tau``).
+        expert_weight: weight of DQfD's large-margin loss on the transitions that carry an
+            ``expert_action`` (FireEnv's ``expert: dpv``; :func:`fuelrl.agents.losses.large_margin_loss`);
+            0: plain DQN.
+        expert_margin: the margin of that loss, in Q units (reward x ``reward_scale``).
+        td_weight: weight of the TD loss (1: DQN/DQfD; 0 with ``expert_weight`` > 0: pure imitation).
         seed: seed of the exploration generator (each DDP rank adds its rank).
     """
 
@@ -80,6 +92,9 @@ class DQNAgent(pl.LightningModule):
         target_update: Literal["hard", "soft"] = "hard",
         target_update_every: int = 250,
         tau: float = 0.005,
+        expert_weight: float = 0.0,
+        expert_margin: float = 0.1,
+        td_weight: float = 1.0,
         seed: int = 0,
     ):
         super().__init__()
@@ -109,6 +124,19 @@ class DQNAgent(pl.LightningModule):
             raise InputError(
                 f"model.eps_start/eps_end: expected 0 <= end <= start <= 1, got {eps_start}, {eps_end}"
             )
+        if expert_weight < 0 or expert_margin < 0 or td_weight < 0 or expert_weight + td_weight <= 0:
+            raise InputError(
+                "model.expert_weight, model.expert_margin, model.td_weight: expected >= 0 with "
+                f"expert_weight + td_weight > 0, got {expert_weight}, {expert_margin}, {td_weight}"
+            )
+        if net is not None and net.dpv_residual and observation_channels is not None:
+            from fuelrl.envs.observation import DPV_CHANNEL
+
+            if not observation_channels or observation_channels[-1] != DPV_CHANNEL:
+                raise InputError(
+                    f"model.net.dpv_residual reads the last observation channel as {DPV_CHANNEL!r}: set "
+                    "data.env.dpv_channel: true"
+                )
         if target_update_every < 1:
             raise InputError(f"model.target_update_every: expected >= 1, got {target_update_every}")
         net = net or QNetConfig()
@@ -162,23 +190,42 @@ class DQNAgent(pl.LightningModule):
     # ---------------------------------------------------------------------------------- learning
     def training_step(self, batch: TensorDictBase, batch_idx: int) -> torch.Tensor:
         hp = self.hparams
-        out = double_dqn_loss(
-            self.qnet,
-            self.target_qnet,
-            batch,
-            gamma=hp.gamma,
-            double_dqn=hp.double_dqn,
-            loss_function=hp.loss_function,
-            reward_scale=hp.reward_scale,
-        )
-        n = out.q_taken.shape[0]
-        self.log("train/loss", out.loss.detach(), prog_bar=True, batch_size=n)
-        self.log("train/q_mean", out.q_taken.mean(), batch_size=n)
-        self.log("train/target_mean", out.target.mean(), batch_size=n)
-        self.log("train/td_abs_mean", out.td_error.abs().mean(), batch_size=n)
+        expert = batch.get("expert_action", None)
+        if hp.td_weight > 0:
+            out = double_dqn_loss(
+                self.qnet,
+                self.target_qnet,
+                batch,
+                gamma=hp.gamma,
+                double_dqn=hp.double_dqn,
+                loss_function=hp.loss_function,
+                reward_scale=hp.reward_scale,
+            )
+            q_all, loss = out.q_all, hp.td_weight * out.loss
+            n = out.q_taken.shape[0]
+            self.log("train/td_loss", out.loss.detach(), batch_size=n)
+            self.log("train/q_mean", out.q_taken.mean(), batch_size=n)
+            self.log("train/target_mean", out.target.mean(), batch_size=n)
+            self.log("train/td_abs_mean", out.td_error.abs().mean(), batch_size=n)
+        else:  # pure imitation: no TD target to compute
+            if expert is None:
+                raise InputError("model.td_weight 0 needs expert labels: set data.env.expert: dpv")
+            q_all = self.qnet(batch["observation"], batch.get("budget_left", None))
+            n = q_all.shape[0]
+            loss = q_all.sum() * 0.0
+        if hp.expert_weight > 0 and expert is not None:
+            margin, agree = large_margin_loss(
+                q_all, expert.reshape(-1), batch["action_mask"].reshape(n, -1), hp.expert_margin
+            )
+            loss = loss + hp.expert_weight * margin
+            self.log("train/expert_margin_loss", margin.detach(), batch_size=n)
+            self.log("train/expert_agreement", agree, prog_bar=True, batch_size=n)
+        self.log("train/loss", loss.detach(), prog_bar=True, batch_size=n)
         self.log("train/epsilon", self.epsilon, batch_size=n)
         self.log("train/target_updates", self.num_updates.float(), batch_size=n)
-        return out.loss
+        if self.qnet.dpv_gain is not None:
+            self.log("train/dpv_gain", self.qnet.dpv_gain.detach(), batch_size=n)
+        return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         hp = self.hparams
@@ -217,13 +264,21 @@ class DQNAgent(pl.LightningModule):
         """
         was_training = self.training
         self.eval()
+        names = list(self.hparams.observation_channels or ())
         try:
             greedy = run_episodes(env, greedy_action_fn(self.qnet), seed=seed)
             rand = run_episodes(env, random_action_fn(seed), seed=seed)
+            dpv = (
+                run_episodes(env, channel_greedy_action_fn(names.index(DPV_CHANNEL)), seed=seed)
+                if DPV_CHANNEL in names
+                else None
+            )
         finally:
             self.train(was_training)
         self.last_eval_episodes = {"greedy": greedy, "random": rand}
         out = {"burned_ha": float(greedy.burned_ha.mean()), "burned_ha_random": float(rand.burned_ha.mean())}
+        if dpv is not None:  # DPV-greedy on the same tiles, fires and simulation schedule
+            out["burned_ha_dpv"] = float(dpv.burned_ha.mean())
         if greedy.burned_ha_untreated is not None:
             out["burned_ha_untreated"] = float(greedy.burned_ha_untreated.mean())
         out["breaks_per_tile"] = float(greedy.steps.float().mean())

@@ -37,6 +37,8 @@ TRANSITION_KEYS: tuple = (
     ("next", "truncated"),
     ("next", "burned_ha"),
 )
+#: kept when the env provides them (FireEnv's ``expert: dpv``)
+OPTIONAL_KEYS: tuple = ("expert_action",)
 _OBS_KEYS = ("observation", ("next", "observation"))
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -97,7 +99,8 @@ class ReplayStore:
 
     def extend(self, transitions: TensorDictBase) -> int:
         """Add a batch of transitions (any batch shape; flattened). Returns how many were added."""
-        td = transitions.select(*TRANSITION_KEYS).reshape(-1).to("cpu")
+        extra = [k for k in OPTIONAL_KEYS if k in transitions.keys()]
+        td = transitions.select(*TRANSITION_KEYS, *extra).reshape(-1).to("cpu")
         for key in _OBS_KEYS:
             td.set(key, td.get(key).to(self.obs_dtype))
         td = TensorDict(td.to_dict(), batch_size=td.batch_size)  # plain tensordict: drop lazy stacks
@@ -107,7 +110,7 @@ class ReplayStore:
     def sample(self, batch_size: int | None = None) -> TensorDictBase:
         """A uniformly sampled batch (observations as float32), without the buffer's index bookkeeping."""
         td = self.buffer.sample(batch_size or self.batch_size)
-        td = td.select(*TRANSITION_KEYS)
+        td = td.select(*TRANSITION_KEYS, *[k for k in OPTIONAL_KEYS if k in td.keys()])
         for key in _OBS_KEYS:
             td.set(key, td.get(key).float())
         return td

@@ -66,6 +66,13 @@ class EnvConfig:
     foliar_moisture_pct: float = 100.0
     #: fire duration, minutes
     duration_min: float = 480.0
+    #: > 0: dead fuel moistures (1-h, 10-h, 100-h) drawn uniformly in [value, value + this] percent
+    moisture_dead_spread_pct: float = 0.0
+    #: > duration_min: durations drawn uniformly in [duration_min, this] minutes (0: fixed)
+    duration_max_min: float = 0.0
+    #: all F fires of a tile's episode share one weather draw (the first fire's), as in a planning
+    #: run with one weather; the episodes still differ in weather
+    weather_per_tile: bool = False
 
     # -- simulator
     #: simulator backend name (see `fuelrl backends`); runs on the env's device when it supports it
@@ -91,6 +98,15 @@ class EnvConfig:
     #: add the "dpv/max" channel (downstream protection value of the episode's fires with the
     #: breaks so far, divided by its tile maximum; see docs/env.md) after the other channels
     dpv_channel: bool = False
+    #: add the constant weather planes of :data:`fuelrl.envs.observation.WEATHER_CHANNELS` (wind
+    #: speed and direction, 1-h moisture, duration: the mean over the tile's fires), before dpv/max
+    weather_channels: bool = False
+
+    # -- expert labels (imitation / DQfD training)
+    #: "dpv": every step also reports ``expert_action``, the legal cell of highest DPV of the
+    #: episode's fires grown with the breaks so far (fresh, whatever simulate_every: one extra
+    #: simulation per step), -1 where no fire reaches a legal cell; "none": no label
+    expert: str = "none"
 
     def validate(self) -> EnvConfig:
         """Raise :class:`InputError` naming the first bad option; return self."""
@@ -124,6 +140,13 @@ class EnvConfig:
             need(1.0 <= getattr(self, name) <= 400.0, name, "a live fuel moisture in [1, 400] percent")
         need(30.0 <= self.foliar_moisture_pct <= 300.0, "foliar_moisture_pct", "in [30, 300] percent")
         need(1.0 <= self.duration_min <= 43200.0, "duration_min", "in [1, 43200] minutes")
+        need(0.0 <= self.moisture_dead_spread_pct < 100.0, "moisture_dead_spread_pct", "in [0, 100) percent")
+        need(
+            self.duration_max_min == 0.0 or self.duration_min <= self.duration_max_min <= 43200.0,
+            "duration_max_min",
+            f"0 (fixed duration) or in [duration_min ({self.duration_min}), 43200] minutes",
+        )
+        need(self.expert in ("none", "dpv"), "expert", "'none' or 'dpv'")
         need(self.conventions in ("behave", "flammap"), "conventions", "'behave' or 'flammap'")
         need(0.0 < self.budget_fraction <= 1.0, "budget_fraction", "in (0, 1]")
         need(self.breaks_per_step >= 1, "breaks_per_step", ">= 1")

@@ -20,12 +20,16 @@ from torchrl.envs import EnvBase
 
 from fuelrl import registry
 from fuelrl.envs.config import EnvConfig
+from fuelrl.envs.expert import greedy_labels
 from fuelrl.envs.observation import (
+    DYNAMIC_CHANNELS,
     LANDSCAPE_CHANNELS,
     OBSERVATION_CHANNELS,
+    WEATHER_CHANNELS,
+    channel_layout,
     dpv_channel,
     landscape_channels,
-    observation_channels,
+    weather_planes,
 )
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
 from fuelrl.errors import InputError
@@ -88,7 +92,9 @@ class FireEnv(EnvBase):
         device = torch.device(device if device is not None else "cpu")
         super().__init__(device=device, batch_size=torch.Size([cfg.batch_size]))
         self.config = cfg
-        self.observation_channels = observation_channels(cfg.dpv_channel)
+        self.observation_channels = channel_layout(
+            dpv_channel=cfg.dpv_channel, weather_channels=cfg.weather_channels
+        )
 
         backend_cls = registry.get(cfg.backend)
         devices = tuple(getattr(backend_cls, "devices", ("cpu",)))
@@ -131,6 +137,11 @@ class FireEnv(EnvBase):
             budget_left=Bounded(low=0.0, high=1.0, shape=(b, 1), dtype=torch.float32, device=dev),
             action_mask=Binary(n=n, shape=(b, n), dtype=torch.bool, device=dev),
             burned_ha=Unbounded(shape=(b, 1), dtype=torch.float32, device=dev),
+            **(
+                {"expert_action": Unbounded(shape=(b,), dtype=torch.int64, device=dev)}
+                if self.config.expert != "none"
+                else {}
+            ),
             shape=(b,),
             device=dev,
         )
@@ -179,6 +190,9 @@ class FireEnv(EnvBase):
         self._breaks = z(b, h, w, dtype=torch.bool)
         self._burn_probability = z(b, h, w)
         self._dpv = z(b, h, w) if self.config.dpv_channel else None  # "dpv/max" channel
+        n_weather = len(WEATHER_CHANNELS) if self.config.weather_channels else 0
+        self._weather_obs = torch.zeros((b, n_weather, h, w), device=self.device)
+        self._expert_action = torch.full((b,), -1, dtype=torch.int64, device=dev)
         self._burned_ha = z(b, dtype=torch.float64)  # expected burned area at the last simulation
         self._burned_ha_no_breaks = z(b, dtype=torch.float64)
         self._burnable_ha = z(b, dtype=torch.float64)
@@ -304,9 +318,13 @@ class FireEnv(EnvBase):
             canopy_bulk_density_kg_m3=new.canopy_bulk_density_kg_m3,
         ).to(self.device)
 
+        if cfg.weather_channels:
+            self._weather_obs[slots] = weather_planes(fires, tuple(burnable.shape[-2:])).to(self.device)
         self._prepare(slots)
         burned_ha = self._simulate(slots)
         self._burned_ha_no_breaks[slots] = burned_ha
+        if cfg.expert != "none":
+            self._label(slots)
 
     def _prepare(self, slots: torch.Tensor) -> None:
         """Let the backend precompute, once per episode, what the breaks do not change for the new
@@ -319,33 +337,59 @@ class FireEnv(EnvBase):
         new = self.backend.prepare(self._tiles.index(slots), self._scenarios.index(slots))
         self._prepared = self._prepared.update(slots, new)
 
-    def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
-        """Grow the fires of ``slots`` with their current breaks (one backend call); store the burn
-        probability and expected burned area; return the expected burned area (float64 [n], ha)."""
+    def _grow(self, slots: torch.Tensor):
+        """Grow the fires of ``slots`` with their current breaks (one backend call)."""
         if len(slots) == self.config.batch_size:
             prepared, breaks = self._prepared, self._breaks
         else:
             prepared, breaks = self._prepared.index(slots), self._breaks[slots]
-        result = self.backend.simulate_prepared(prepared, breaks)
+        return prepared, breaks, self.backend.simulate_prepared(prepared, breaks)
+
+    def _dpv_of(self, prepared, breaks: torch.Tensor, result) -> torch.Tensor:
+        """The ``dpv/max`` map [n, H, W] of grown fires (see :func:`dpv_channel`)."""
+        spread = prepared_spread(
+            prepared,
+            numpy=self.sim_device.type == "cpu",
+            dtype=torch.float64,
+            device=self.sim_device,
+        )
+        return dpv_channel(
+            prepared.tiles,
+            breaks,
+            prepared.scenarios,
+            result.arrival_min.to(self.sim_device),
+            self.backend.options,
+            spread=spread,
+        ).to(self.sim_device)
+
+    def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
+        """Grow the fires of ``slots`` with their current breaks; store the burn probability, the
+        expected burned area and (with the DPV channel) the DPV map; return the expected burned
+        area (float64 [n], ha)."""
+        prepared, breaks, result = self._grow(slots)
         expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
         self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
         if self._dpv is not None:
-            spread = prepared_spread(
-                prepared,
-                numpy=self.sim_device.type == "cpu",
-                dtype=torch.float64,
-                device=self.sim_device,
-            )
-            self._dpv[slots] = dpv_channel(
-                prepared.tiles,
-                breaks,
-                prepared.scenarios,
-                result.arrival_min.to(self.sim_device),
-                self.backend.options,
-                spread=spread,
-            ).to(self.sim_device)
+            self._dpv[slots] = self._dpv_of(prepared, breaks, result)
         self._burned_ha[slots] = expected
         return expected
+
+    def _label(self, slots: torch.Tensor, fresh: torch.Tensor | None = None) -> None:
+        """``expert_action`` of ``slots`` from the DPV of their fires with the current breaks
+        (``fresh`` [B] bool: slots whose stored DPV map was just computed with these breaks)."""
+        if fresh is None:
+            fresh = torch.zeros(self.config.batch_size, dtype=torch.bool, device=self.sim_device)
+            if self._dpv is not None:
+                fresh[slots] = True
+        score = torch.zeros((len(slots), *self.tile_shape), device=self.sim_device)
+        reuse = fresh[slots]
+        if bool(reuse.any()):
+            score[reuse] = self._dpv[slots[reuse]]
+        todo = slots[~reuse]
+        if len(todo):
+            prepared, breaks, result = self._grow(todo)
+            score[~reuse] = self._dpv_of(prepared, breaks, result).float()
+        self._expert_action[slots] = greedy_labels(score, self.available()[slots])
 
     # ------------------------------------------------------------------------------------ step
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
@@ -394,6 +438,11 @@ class FireEnv(EnvBase):
             before = self._burned_ha[slots].clone()
             after = self._simulate(slots)
             reward[slots] = (before - after) / self._burnable_ha[slots]
+        if cfg.expert != "none":
+            live = active & ~done
+            self._expert_action[done] = -1
+            if bool(live.any()):
+                self._label(live.nonzero().squeeze(-1), fresh=simulate & (self._dpv is not None))
         return self._output(reward=reward)
 
     def _place(self, action: torch.Tensor, count: torch.Tensor, available: torch.Tensor) -> None:
@@ -426,6 +475,9 @@ class FireEnv(EnvBase):
         dynamic = torch.stack(layers, dim=1).to(dev)
         budget_left = (self._budget_cells - self._placed).double() / self._budget_cells.clamp_min(1).double()
         done = (self._placed >= self._budget_cells).view(b, 1).to(dev)
+        if self._weather_obs.shape[1]:  # weather planes go between the dynamic layers and dpv/max
+            n_dyn = len(DYNAMIC_CHANNELS)
+            dynamic = torch.cat([dynamic[:, :n_dyn], self._weather_obs, dynamic[:, n_dyn:]], dim=1)
         out = {
             "observation": torch.cat([self._landscape_obs, dynamic], dim=1),
             "budget_left": budget_left.float().view(b, 1).to(dev),
@@ -435,6 +487,8 @@ class FireEnv(EnvBase):
             "terminated": done.clone(),
             "truncated": torch.zeros_like(done),
         }
+        if self.config.expert != "none":
+            out["expert_action"] = self._expert_action.to(dev)
         if reward is not None:
             out["reward"] = reward.float().view(b, 1).to(dev)
         # keep the action spec's mask in step with the state, so env.rand_action() (and any

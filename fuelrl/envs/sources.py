@@ -26,20 +26,23 @@ def weather_distribution(cfg: EnvConfig) -> WeatherDistribution:
     def rng(lo: float, hi: float) -> float | tuple[float, float]:
         return float(lo) if lo == hi else (float(lo), float(hi))
 
+    dead = cfg.moisture_dead_spread_pct
+    duration_hi = cfg.duration_max_min or cfg.duration_min
+
     return WeatherDistribution(
         wind_speed_20ft_mph=rng(cfg.wind_speed_20ft_mph_min, cfg.wind_speed_20ft_mph_max),
         wind_from_deg=None,
         wind_from_center_deg=cfg.wind_from_deg_mean,
         wind_from_spread_deg=cfg.wind_from_deg_spread,
         moisture_pct=(
-            cfg.moisture_1h_pct,
-            cfg.moisture_10h_pct,
-            cfg.moisture_100h_pct,
+            rng(cfg.moisture_1h_pct, cfg.moisture_1h_pct + dead),
+            rng(cfg.moisture_10h_pct, cfg.moisture_10h_pct + dead),
+            rng(cfg.moisture_100h_pct, cfg.moisture_100h_pct + dead),
             cfg.moisture_herb_pct,
             cfg.moisture_woody_pct,
         ),
         foliar_moisture_pct=cfg.foliar_moisture_pct,
-        duration_min=cfg.duration_min,
+        duration_min=rng(cfg.duration_min, duration_hi),
     )
 
 
@@ -115,11 +118,18 @@ class FireSource:
 
     def __init__(self, cfg: EnvConfig):
         self.sampler = ScenarioSampler(weather_distribution(cfg), fires=cfg.fires_per_tile, seed=0)
+        self.weather_per_tile = bool(cfg.weather_per_tile)
 
     def draw(self, burnable: torch.Tensor | np.ndarray, generator: torch.Generator) -> ScenarioSet:
         """F fires on each tile of ``burnable`` (bool [n, H, W], the untreated burnable cells)."""
         stream = int(torch.randint(_STREAM_HIGH, (1,), generator=generator))
-        return self.sampler.sample(burnable, stream=stream)
+        fires = self.sampler.sample(burnable, stream=stream)
+        if self.weather_per_tile:  # every fire of a tile takes the tile's first fire's weather
+            for name in ("wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction",
+                         "foliar_moisture_fraction", "duration_min"):
+                x = getattr(fires, name)
+                x[:] = x[:, :1].clone()
+        return fires
 
 
 def stack_layer(tiles: Sequence[Landscape], name: str) -> torch.Tensor:

@@ -37,6 +37,9 @@ class QNetConfig:
         attention: add one spatial self-attention block after the residual blocks.
         attention_heads: heads of that attention block (``width`` must be divisible by it).
         norm_groups: GroupNorm groups (``width`` must be divisible by it).
+        dpv_residual: add ``dpv_gain`` x the last observation channel (``dpv/max``) to the output,
+            the output layer initialised at zero (the untrained network is DPV-greedy).
+        dpv_gain_init: the starting value of the learned ``dpv_gain``.
     """
 
     width: int = 64
@@ -45,6 +48,11 @@ class QNetConfig:
     attention: bool = False
     attention_heads: int = 4
     norm_groups: int = 8
+    #: Q = network output + ``dpv_gain`` x the last observation channel (FireEnv's ``dpv/max``), the
+    #: output layer starting at zero: the untrained agent is the DPV-greedy heuristic and training
+    #: learns a correction to it (``dpv_gain`` is learned, starting at ``dpv_gain_init``)
+    dpv_residual: bool = False
+    dpv_gain_init: float = 1.0
 
     @classmethod
     def small(cls) -> QNetConfig:
@@ -148,6 +156,13 @@ class FuelBreakQNet(nn.Module):
             nn.SiLU(),
             nn.Conv2d(width // 2 or 1, 1, 1),
         )
+        if config.dpv_residual:
+            last = self.head[-1]
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+            self.dpv_gain = nn.Parameter(torch.tensor(float(config.dpv_gain_init)))
+        else:
+            self.dpv_gain = None
 
     def forward(self, observation: torch.Tensor, budget_left: torch.Tensor | None = None) -> torch.Tensor:
         if observation.dim() < 4 or observation.shape[-3] != self.in_channels:
@@ -166,6 +181,8 @@ class FuelBreakQNet(nn.Module):
         if self.attention is not None:
             x = self.attention(x)
         q = self.head(x)
+        if self.dpv_gain is not None:  # the heuristic plus a learned correction
+            q = q + self.dpv_gain * observation.reshape(-1, c, h, w)[:, -1:].to(q.dtype)
         return q.reshape(*lead, h * w)
 
 
