@@ -38,7 +38,6 @@ def downstream_protection_value(
     options: SimulationOptions,
     *,
     value_ha: torch.Tensor | np.ndarray | None = None,
-    max_fires_per_chunk: int | None = None,
     spread: list[TileSpread] | None = None,
 ) -> torch.Tensor:
     """DPV of every cell of one tile, ha per fire (see :mod:`fuelrl.simulators.trees`).
@@ -58,6 +57,5 @@ def downstream_protection_value(
         arrival_min,
         options,
         value_ha=value_ha,
-        max_fires_per_chunk=max_fires_per_chunk,
         spread=spread,
     )[0]

@@ -329,3 +329,93 @@ def group_inverse_ros(
         inv.view(g_n, 16, h * w)[jj_t, :, cc_t] = sub_inv[jj_t, :, 0, nn_t]
         burn.view(g_n, h * w)[jj_t, cc_t] = sub_burn[jj_t, 0, nn_t]
     return inv, burn
+
+
+def window_inverse_ros(
+    tiles: TileBatch,
+    breaks: torch.Tensor,
+    groups: WeatherGroups,
+    group_ids: np.ndarray,
+    origins: np.ndarray,
+    size: tuple[int, int],
+    options: SimulationOptions,
+    *,
+    numpy: bool = True,
+    dtype: torch.dtype = torch.float64,
+    spread: list[TileSpread] | None = None,
+) -> tuple[Any, Any]:
+    """:func:`group_inverse_ros` on windows: [n, 16, h, w] and [n, h, w] for window i of group
+    ``group_ids[i]`` on its tile, rows ``origins[i, 0]`` to ``+ h``, columns ``origins[i, 1]`` to ``+ w``
+    (``size = (h, w)``, every window inside the tile).
+
+    The physics being cell by cell, a window holds the same numbers as the same cells of the whole
+    tile's field, at a cost that follows the windows' area, not the tiles'. With the prepared
+    ``spread`` and a non-burnable treatment the windows are cropped from it and the break cells
+    made impassable; otherwise the windows become the tiles of a small batch (one weather group
+    each) that :func:`group_inverse_ros` handles as it does whole tiles.
+    """
+    from fuelrl.physics.fuel_models import is_burnable
+
+    group_ids = np.asarray(group_ids, dtype=np.int64)
+    n = group_ids.size
+    h, w = size
+    tile_of = groups.tile[group_ids].tolist()
+    spans = [(int(r), int(c)) for r, c in np.asarray(origins, dtype=np.int64).reshape(n, 2)]
+
+    def crop(x: Any, lead: tuple = ()) -> list[Any]:
+        return [
+            x[(t, *lead, slice(r, r + h), slice(c, c + w))] for t, (r, c) in zip(tile_of, spans, strict=True)
+        ]
+
+    br = torch.stack(crop(breaks.to(tiles.device, torch.bool)))
+    treat_burns = bool(np.asarray(is_burnable(np.asarray([int(options.treatment_fuel_model)]))).all())
+    if spread is not None and not (treat_burns and bool(br.any())):
+        rows = [
+            spread[t].keys[weather_key(groups, int(g))]
+            for t, g in zip(tile_of, group_ids.tolist(), strict=True)
+        ]
+        where = list(zip(tile_of, rows, spans, strict=True))
+        inv_l = [spread[t].inv_ros[k, :, r : r + h, c : c + w] for t, k, (r, c) in where]
+        burn_l = [spread[t].burnable[k, r : r + h, c : c + w] for t, k, (r, c) in where]
+        stack = np.stack if numpy else torch.stack
+        inv, burn = stack(inv_l), stack(burn_l)
+        if bool(br.any()):  # a non-burnable treatment: fire cannot enter a break cell
+            if numpy:
+                sel = br.cpu().numpy()
+                inv.transpose(0, 2, 3, 1)[sel] = np.inf
+            else:
+                sel = br.to(inv.device)
+                inv.permute(0, 2, 3, 1)[sel] = math.inf
+            burn[sel] = False
+        return inv, burn
+    layers = {
+        f.name: torch.stack(crop(getattr(tiles, f.name)))
+        for f in fields(tiles)
+        if isinstance(getattr(tiles, f.name), torch.Tensor)
+    }
+    sub = replace(tiles, **layers)
+    sub_groups = WeatherGroups(
+        tile=np.arange(n, dtype=np.int64),
+        wind_speed_20ft_m_min=groups.wind_speed_20ft_m_min[group_ids],
+        wind_from_deg=groups.wind_from_deg[group_ids],
+        moisture_fraction=groups.moisture_fraction[group_ids],
+        foliar_moisture_fraction=groups.foliar_moisture_fraction[group_ids],
+        group_of_fire=np.arange(n, dtype=np.int64).reshape(n, 1),
+    )
+    sub_spread = None
+    if spread is not None:  # a burnable treatment: group_inverse_ros reruns the physics on breaks
+        sub_spread = []
+        for i, (t, g) in enumerate(zip(tile_of, group_ids.tolist(), strict=True)):
+            k = spread[t].keys[weather_key(groups, g)]
+            r, c = spans[i]
+            ts = spread[t]
+            sub_spread.append(
+                TileSpread(
+                    {weather_key(sub_groups, i): 0},
+                    ts.inv_ros[k : k + 1, :, r : r + h, c : c + w],
+                    ts.burnable[k : k + 1, r : r + h, c : c + w],
+                )
+            )
+    return group_inverse_ros(
+        sub, br, sub_groups, np.arange(n), options, numpy=numpy, dtype=dtype, spread=sub_spread
+    )

@@ -27,6 +27,12 @@ straight segment, integrating 1 / ROS in the segment's direction over the cells 
 backend uses). The predecessor is the candidate of least arrival. Requiring ``t_j < t_i`` makes the
 result a forest (no cycles) whatever the rounding; a cell with no earlier neighbour (the ignition
 cell) is a root.
+
+**Cost follows what burns.** A fire's tree only involves its burned cells and the segments between
+them, all inside the bounding box of its burned cells, so each fire's spread rates, travel times,
+predecessors and subtree sums are computed on that window alone (:func:`fire_windows`): a DPV map
+costs about what the fires burned, not F x H x W x 16, and the answers are those of the same
+computation on the whole tile, bit for bit (tests/simulators/test_dpv_windows.py).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import torch
 
 from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
 from fuelrl.simulators.mtt import OFFSETS
-from fuelrl.simulators.spread import TileSpread, group_inverse_ros, weather_groups
+from fuelrl.simulators.spread import TileSpread, prepare_spread, weather_groups, window_inverse_ros
 
 
 def _crossed_cells(dr: int, dc: int) -> tuple[list[tuple[int, int]], float]:
@@ -161,6 +167,55 @@ def subtree_sums(parent: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     return total.view(n, m)
 
 
+#: cells added on each side of a fire's burned bounding box to make its window (the stencil's reach;
+#: every segment between two burned cells already lies inside the box, so any margin >= 0 is exact)
+WINDOW_MARGIN = 2
+
+#: float64 fields (1 / ROS and travel times, [n, 16, h, w] each) per chunk of fire windows
+CHUNK_BYTES = 256 * 2**20
+
+
+def fire_windows(arrival_min: torch.Tensor, margin: int = WINDOW_MARGIN) -> np.ndarray:
+    """int64 [N, 4]: (first row, end row, first column, end column) of each fire's burned cells
+    (finite ``arrival_min`` [N, H, W]) widened by ``margin`` and clamped to the grid; an empty
+    window (end = first = 0) for a fire that burned nothing."""
+    n, h, w = arrival_min.shape
+    fin = torch.isfinite(arrival_min)
+    rows = fin.any(dim=2).cpu().numpy()
+    cols = fin.any(dim=1).cpu().numpy()
+    out = np.zeros((n, 4), dtype=np.int64)
+    lit = rows.any(axis=1)
+    if lit.any():
+        r, c = rows[lit], cols[lit]
+        out[lit, 0] = np.maximum(r.argmax(axis=1) - margin, 0)
+        out[lit, 1] = np.minimum(h - r[:, ::-1].argmax(axis=1) + margin, h)
+        out[lit, 2] = np.maximum(c.argmax(axis=1) - margin, 0)
+        out[lit, 3] = np.minimum(w - c[:, ::-1].argmax(axis=1) + margin, w)
+    return out
+
+
+def window_chunks(windows: np.ndarray, fires: np.ndarray, max_cells: int) -> list[np.ndarray]:
+    """Fires (indices into ``windows``) in chunks solved on one common window size: largest
+    first, a fire joins the chunk while the padded cells stay within twice the chunk's own cells
+    and ``max_cells`` (so a batch of small fires is not padded to a large one's window)."""
+    hh = windows[fires, 1] - windows[fires, 0]
+    ww = windows[fires, 3] - windows[fires, 2]
+    chunks: list[np.ndarray] = []
+    cur: list[int] = []
+    ch = cw = area = 0
+    for j in np.argsort(-(hh * ww), kind="stable"):
+        nh, nw = max(ch, int(hh[j])), max(cw, int(ww[j]))
+        padded = (len(cur) + 1) * nh * nw
+        if cur and (padded > 2 * (area + int(hh[j] * ww[j])) or padded > max_cells):
+            chunks.append(np.asarray(cur))
+            cur, nh, nw, area = [], int(hh[j]), int(ww[j]), 0
+        cur.append(int(fires[j]))
+        ch, cw, area = nh, nw, area + int(hh[j] * ww[j])
+    if cur:
+        chunks.append(np.asarray(cur))
+    return chunks
+
+
 def downstream_protection_value_batch(
     tiles: TileBatch,
     breaks: torch.Tensor,
@@ -169,8 +224,8 @@ def downstream_protection_value_batch(
     options: SimulationOptions,
     *,
     value_ha: torch.Tensor | np.ndarray | None = None,
-    max_fires_per_chunk: int | None = None,
     spread: list[TileSpread] | None = None,
+    margin: int = WINDOW_MARGIN,
 ) -> torch.Tensor:
     """DPV of every cell of B tiles, ha per fire (see the module docstring).
 
@@ -181,6 +236,12 @@ def downstream_protection_value_batch(
     fires of the value of the cells whose fire arrival passes through the cell. ``spread``: the
     tiles' prepared spread fields in the simulators' physics format for the tiles' device
     (:func:`fuelrl.simulators.engine.prepared_spread`), so only the break cells are recomputed.
+
+    Each fire's tree is built on its own window, the bounding box of its burned cells plus
+    ``margin`` (:func:`fire_windows`): spread rates, travel times, predecessors and subtree sums
+    cost what the fire burned, not the landscape's size. Windows of similar size are batched
+    (:func:`window_chunks`); the fires' subtree sums are added into the map in the same order as
+    a whole-tile computation would, so the sums are the same to the last bit.
     """
     b, h, w = tiles.shape
     dev = tiles.device
@@ -190,38 +251,52 @@ def downstream_protection_value_batch(
     else:
         value = torch.as_tensor(np.asarray(value_ha) if not torch.is_tensor(value_ha) else value_ha)
         value = value.to(dev, torch.float64).expand(b, h, w)
-    value = value.reshape(b, h * w)
     arrival = arrival_min.to(dev).reshape(b * f, h, w)
     groups = weather_groups(scenarios)
     group_of_fire = groups.group_of_fire.reshape(-1)  # [B * F], fire n = tile n // F
-    if max_fires_per_chunk is None:  # ~256 MB of float64 travel times per chunk
-        max_fires_per_chunk = max(1, int(256 * 2**20 // (16 * h * w * 8 * 2)))
-    dpv = torch.zeros(b, h * w, dtype=torch.float64, device=dev)
-    order = np.argsort(group_of_fire, kind="stable")
+    windows = fire_windows(arrival, margin)
+    lit = np.flatnonzero(windows[:, 1] > windows[:, 0])
+    numpy = dev.type == "cpu"  # the simulators' physics: float64, in numpy on a CPU
+    win_cells = int(((windows[:, 1] - windows[:, 0]) * (windows[:, 3] - windows[:, 2])).sum())
+    if spread is None and win_cells > len(groups) * h * w:
+        # windows overlapping more than the tiles hold: the whole fields once are cheaper
+        spread = prepare_spread(tiles, scenarios, options, numpy=numpy, dtype=torch.float64)
     breaks = breaks.to(dev)
-    for s in range(0, b * f, max_fires_per_chunk):
-        idx = order[s : s + max_fires_per_chunk]
-        unique, local = np.unique(group_of_fire[idx], return_inverse=True)
-        # the simulators' physics: float64, in numpy on a CPU (float32 moves crown-fire thresholds,
-        # so trees would not match the simulated arrivals); from the prepared fields when given
-        inv, _ = group_inverse_ros(
+    sums: dict[int, tuple[int, int, torch.Tensor]] = {}
+    max_cells = max(1, CHUNK_BYTES // (16 * 8 * 2))
+    for chunk in window_chunks(windows, lit, max_cells):
+        wh = int((windows[chunk, 1] - windows[chunk, 0]).max())
+        ww = int((windows[chunk, 3] - windows[chunk, 2]).max())
+        # a common window size: origins moved back where needed to keep each window in its tile
+        r0 = np.minimum(windows[chunk, 0], h - wh)
+        c0 = np.minimum(windows[chunk, 2], w - ww)
+        inv, _ = window_inverse_ros(
             tiles,
             breaks,
             groups,
-            unique,
+            group_of_fire[chunk],
+            np.stack([r0, c0], axis=1),
+            (wh, ww),
             options,
-            numpy=dev.type == "cpu",
+            numpy=numpy,
             dtype=torch.float64,
             spread=spread,
         )
-        inv = torch.as_tensor(inv, device=dev)
-        travel = centre_travel_times(inv, tiles.cell_size_m)
-        if unique.size > 1:  # one weather group: its travel times broadcast over the fires
-            travel = travel.index_select(0, torch.as_tensor(local.reshape(-1), device=dev))
-        idx_t = torch.as_tensor(idx, device=dev)
-        tile_of = idx_t // f
-        arr = arrival.index_select(0, idx_t)
-        parent = predecessors(arr, travel).reshape(len(idx), -1)
-        burned_value = torch.where(torch.isfinite(arr).reshape(len(idx), -1), value[tile_of], 0.0)
-        dpv.index_add_(0, tile_of, subtree_sums(parent, burned_value))
-    return (dpv / max(f, 1)).view(b, h, w)
+        travel = centre_travel_times(torch.as_tensor(inv, device=dev), tiles.cell_size_m)
+        rr = torch.as_tensor(r0[:, None] + np.arange(wh)[None], device=dev)[:, :, None]
+        cc = torch.as_tensor(c0[:, None] + np.arange(ww)[None], device=dev)[:, None, :]
+        fire_t = torch.as_tensor(chunk, device=dev)[:, None, None]
+        arr = arrival[fire_t, rr, cc]
+        val = value[torch.as_tensor(chunk // f, device=dev)[:, None, None], rr, cc]
+        parent = predecessors(arr, travel).reshape(len(chunk), -1)
+        burned_value = torch.where(torch.isfinite(arr), val, 0.0).reshape(len(chunk), -1)
+        sub = subtree_sums(parent, burned_value).view(len(chunk), wh, ww)
+        for k, n in enumerate(chunk.tolist()):
+            sums[n] = (int(r0[k]), int(c0[k]), sub[k])
+    dpv = torch.zeros(b, h, w, dtype=torch.float64, device=dev)
+    # fires in weather-group order, as the whole-tile computation added them
+    for n in np.argsort(group_of_fire, kind="stable").tolist():
+        if n in sums:
+            a, c, s = sums[n]
+            dpv[n // f, a : a + s.shape[0], c : c + s.shape[1]] += s
+    return dpv / max(f, 1)
