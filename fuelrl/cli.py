@@ -2,17 +2,25 @@
 
 ``fit``, ``validate`` and ``test`` go to LightningCLI (training); every other subcommand lives in its
 own module under :mod:`fuelrl.commands` and is imported only when used, so ``fuelrl --help`` is fast.
-User errors (:class:`fuelrl.errors.FuelrlError`) print one line and exit with status 2.
+User errors (:class:`fuelrl.errors.FuelrlError`) print one line and exit with status 2; the
+shared options are validated once for every command (:func:`fuelrl.commands._options.check_shared`)
+before it runs. SIGTERM and SIGINT end a command with one line and status 128 + signal, after the
+command has removed what it started (:mod:`fuelrl.outputs`); notices
+(:class:`fuelrl.errors.FuelrlNotice`) print once as ``fuelrl: notice: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import warnings
+from collections.abc import Iterator
 
 from fuelrl import __version__
-from fuelrl.errors import FuelrlError
+from fuelrl.errors import FuelrlError, FuelrlNotice, Interrupted
 
 # name -> (module under fuelrl.commands, one-line help). Keep alphabetical within each group.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,6 +60,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_notice(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning):
+    if issubclass(category, FuelrlNotice):
+        print(f"fuelrl: notice: {message}", file=sys.stderr if file is None else file)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def user_facing() -> Iterator[None]:
+    """Notices as one line; SIGTERM / SIGINT as :class:`Interrupted` (so cleanup code runs)."""
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous[sig] = signal.signal(sig, _raise_interrupted)
+        except ValueError:  # not the main thread
+            pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("once", FuelrlNotice)
+        warnings.showwarning = _show_notice
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in LIGHTNING_COMMANDS:
@@ -66,12 +104,26 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"fuelrl.commands.{module_name}")
     parser = argparse.ArgumentParser(prog=f"fuelrl {name}", description=module.__doc__.split("\n")[0])
     module.add_arguments(parser)
+    dests = {action.dest for action in parser._actions}
+    if "out" in dests and "overwrite" not in dests:  # every --out folder is reused the same way
+        parser.add_argument(
+            "--overwrite", action="store_true", help="replace --out if it holds an earlier run's outputs"
+        )
     args = parser.parse_args(argv[1:])
     try:
-        return int(module.run(args) or 0)
+        with user_facing():
+            from fuelrl.commands._options import check_shared
+
+            check_shared(args)
+            return int(module.run(args) or 0)
     except FuelrlError as exc:
         print(f"fuelrl {name}: error: {exc}", file=sys.stderr)
         return 2
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+        sig = signal.Signals(signum).name
+        print(f"fuelrl {name}: interrupted ({sig}); partial outputs removed", file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == "__main__":

@@ -175,10 +175,34 @@ def build_planners(policies: list[str], **agent_options: Any) -> dict[str, Any]:
     """Planner objects by report name (checkpoints are named ``agent:<stem>``); fails early on an
     unknown name or a missing checkpoint, before any simulation runs."""
     out: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    labels = _checkpoint_labels(policies)
     for policy in policies:
         planner = make_planner(policy, **agent_options)
+        if policy in labels:  # two runs' last.ckpt: agent:runA/last and agent:runB/last
+            planner.label = labels[policy]
         name = getattr(planner, "label", None) or planner.name
         if name in out:
-            raise InputError(f"--policies: {name!r} given twice")
+            raise InputError(f"--policies: {seen[name]!r} given twice")
         out[name] = planner
+        seen[name] = policy
     return out
+
+
+def _checkpoint_labels(policies: list[str]) -> dict[str, str]:
+    """``agent:<stem>`` per checkpoint, with as many parent folders (skipping ``checkpoints``) as
+    it takes to tell different files with the same name apart."""
+    from pathlib import Path
+
+    paths = {p: Path(p).resolve() for p in policies if p.endswith(".ckpt")}
+    distinct = set(paths.values())
+
+    def label(path: Path, depth: int) -> str:
+        parts = [q for q in path.parent.parts if q not in ("checkpoints", "/")][-depth:] if depth else []
+        return "agent:" + "/".join([*parts, path.stem])
+
+    for depth in range(0, 64):
+        names = {path: label(path, depth) for path in distinct}
+        if len(set(names.values())) == len(distinct):
+            return {p: names[path] for p, path in paths.items()}
+    return {p: f"agent:{path}" for p, path in paths.items()}

@@ -11,6 +11,7 @@ import argparse
 import shlex
 from typing import Any
 
+from fuelrl.commands import _options as opt
 from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, parse_moisture
 from fuelrl.errors import InputError
 
@@ -74,34 +75,20 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_range(flag: str, text: str, low: float, high: float) -> float | tuple[float, float]:
-    """``"X"`` -> X, ``"LOW:HIGH"`` -> (LOW, HIGH); InputError naming ``flag`` otherwise."""
-    parts = str(text).split(":")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2) or not all(low <= v <= high for v in values):
-        raise InputError(
-            f"{flag} must be a number or LOW:HIGH with values in {low:g}..{high:g}, got {text!r}"
-        )
-    if len(values) == 1:
-        return values[0]
-    lo, hi = values
-    if flag != "--wind-from" and lo > hi:
-        raise InputError(f"{flag} LOW:HIGH needs LOW <= HIGH, got {text!r}")
-    return lo, hi
+def parse_range(flag: str, text: str, low: float | None = None, high: float | None = None):
+    """``"X"`` -> X, ``"LOW:HIGH"`` -> (LOW, HIGH), within the shared ranges
+    (:data:`fuelrl.commands._options.RANGES`); InputError naming ``flag`` otherwise."""
+    return opt.number_or_range(flag.lstrip("-").replace("-", "_"), text)
 
 
 def weather_from_args(args: argparse.Namespace) -> Any:
     """The :class:`WeatherDistribution` the flags describe."""
     from fuelrl.simulators.scenarios import WeatherDistribution
 
-    wind = parse_range("--wind-speed", args.wind_speed, 0.0, 200.0)
-    wind_from = parse_range("--wind-from", args.wind_from, -360.0, 720.0)
-    duration = parse_range("--duration", args.duration, 1.0, 43200.0)
-    if not 30.0 <= args.foliar_moisture <= 300.0:
-        raise InputError(f"--foliar-moisture must be in 30..300 %, got {args.foliar_moisture}")
+    wind = parse_range("--wind-speed", args.wind_speed)
+    wind_from = parse_range("--wind-from", args.wind_from)
+    duration = parse_range("--duration", args.duration)
+    opt.number("foliar_moisture", args.foliar_moisture, *opt.RANGES["foliar_moisture"])
     kw: dict[str, Any] = {}
     if isinstance(wind_from, tuple):
         lo, hi = wind_from
@@ -136,13 +123,11 @@ def weather_description(args: argparse.Namespace) -> dict[str, Any]:
 
 def fire_counts(args: argparse.Namespace) -> tuple[int, int]:
     """(held-out scoring fires, planning fires), checked."""
-    if args.fires < 1:
-        raise InputError(f"--fires must be >= 1, got {args.fires}")
+    opt.count("fires", args.fires)
     planning = args.planning_fires if args.planning_fires is not None else args.fires
-    if planning < 1:
-        raise InputError(f"--planning-fires must be >= 1, got {planning}")
-    if args.recompute_every is not None and args.recompute_every < 1:
-        raise InputError(f"--recompute-every must be >= 1 break, got {args.recompute_every}")
+    opt.count("planning_fires", planning)
+    if args.recompute_every is not None:
+        opt.count("recompute_every", args.recompute_every, 1, 1_000_000)
     return int(args.fires), int(planning)
 
 
@@ -186,5 +171,8 @@ def command_line(command: str, positional: list[str], args: argparse.Namespace, 
             words += [f"--{name.replace('_', '-')}", str(value)]
     if getattr(args, "no_crown_fire", False):
         words.append("--no-crown-fire")
+    for name in ("units", "cell_size"):
+        if getattr(args, name, None) is not None:
+            words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
     words += ["--out", str(args.out)]
     return " ".join(shlex.quote(w) for w in words)

@@ -240,6 +240,9 @@ def write_results(
                     v = results[c][i]
                     values.append(FIRE_TYPES[int(v)] if c == "fire_type" else f"{float(v):.6g}")
                 writer.writerow([r.get(h, "") for h in header] + values)
+        from fuelrl.outputs import chmod_umask
+
+        chmod_umask(tmp)  # mkstemp made it 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from fuelrl.commands import _options as opt
 from fuelrl.commands import _planning_args as pa
 from fuelrl.commands import _sim_args as sa
 from fuelrl.errors import InputError
@@ -46,11 +47,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
-    parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
+    opt.add_landscape_options(parser)
+    opt.add_out_options(parser)
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "policy"
+
+
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """File-name slugs, one per name, never two alike (``agent:a.b`` and ``agent:a_b`` both slug
+    to ``agent_a_b``: the second becomes ``agent_a_b-2``)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        base = slug = _slug(name)
+        k = 2
+        while slug.lower() in taken:  # case-insensitive file systems too
+            slug, k = f"{base}-{k}", k + 1
+        taken.add(slug.lower())
+        out[name] = slug
+    return out
 
 
 def _landscape_names(specs: list[str]) -> list[str]:
@@ -152,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--policies: give at least one policy")
     backend = sa.make_backend(args)
     planners = build_planners(policies, **pa.agent_options(args, backend))
-    landscapes = [open_landscape(spec) for spec in args.landscapes]
+    landscapes = [open_landscape(spec, **opt.landscape_kwargs(args)) for spec in args.landscapes]
     names = _landscape_names(args.landscapes)
     cell_sizes = {float(ls.cell_size_m) for ls in landscapes}
 
@@ -236,8 +253,9 @@ def run(args: argparse.Namespace) -> int:
             valid = np.asarray(ls.valid, dtype=bool)
             (tmp / "plans" / lname).mkdir(parents=True, exist_ok=True)
             (tmp / "maps" / lname).mkdir(parents=True, exist_ok=True)
+            slugs = unique_slugs(list(r.plans))
             for name, plan in r.plans.items():
-                slug = _slug(name)
+                slug = slugs[name]
                 write_geotiff(
                     tmp / "plans" / lname / f"{slug}.tif",
                     np.where(valid, plan.breaks.astype(np.uint8), np.uint8(255)).astype(np.uint8),

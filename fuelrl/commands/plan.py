@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 import numpy as np
 
+from fuelrl.commands import _options as opt
 from fuelrl.commands import _planning_args as pa
 from fuelrl.commands import _sim_args as sa
 
@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
-    parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
+    opt.add_landscape_options(parser)
+    opt.add_out_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     backend = sa.make_backend(args)
     planners = build_planners([args.policy], **pa.agent_options(args, backend))
     name, planner = next(iter(planners.items()))
-    landscape = open_landscape(args.landscape)
+    landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
 
     run_ = plan_and_score(
         landscape,

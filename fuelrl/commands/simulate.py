@@ -2,14 +2,18 @@
 
 Examples::
 
-    fuelrl simulate ../shared/data/landscapes/worcester_vt --ignition 1912345 2512345 \\
+    fuelrl simulate ../shared/data/landscapes/worcester_vt --ignition 1841940 2608590 \\
         --wind-speed 20 --wind-from 225 --duration 480 --out runs/one_fire
-    fuelrl simulate landscape.tif --fires 200 --seed 1 --breaks plan.tif --backend numpy --out runs/bp
+    fuelrl simulate ../shared/data/landscapes/worcester_vt --fires 200 --seed 1 --backend numpy \\
+        --out runs/bp
+    fuelrl simulate synthetic:seed=7,size=96 --fires 50 --breaks runs/plan/breaks.tif --out runs/bp2
 
 Units are FlamMap's: 20-ft wind in mph, the azimuth it blows from in degrees, moistures and foliar
 moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outputs (all GeoTIFFs on
 the input's exact grid): arrival_time.tif (one fire only), burn_probability.tif, summary.json and
-burn_probability.png. See docs/simulation.md.
+burn_probability.png. Fires run in chunks of --fires-per-chunk (default: what fits in about 1 GB),
+so memory does not grow with --fires; the burn counts are summed over the chunks. See
+docs/simulation.md.
 """
 
 from __future__ import annotations
@@ -23,8 +27,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from fuelrl.commands import _options as opt
 from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, make_backend, parse_moisture
 from fuelrl.errors import InputError
+
+#: bytes of backend memory per cell and fire (arrival times, spread rates, work arrays; measured
+#: 14 on the Worcester clip with the threaded backend), used to size chunks
+BYTES_PER_CELL_FIRE = 32
+#: memory the fires of one chunk may take
+CHUNK_BUDGET_BYTES = 1 << 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("X", "Y"),
         help="ignition point in the landscape's CRS; repeat for several fires (one fire each)",
     )
-    where.add_argument("--fires", type=int, help="draw N random ignitions on burnable cells instead")
+    where.add_argument(
+        "--fires", type=int, help=f"draw N random ignitions on burnable cells instead (1..{opt.MAX_FIRES:,})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random ignitions (default 0)")
     parser.add_argument(
         "--breaks", type=Path, help="GeoTIFF on the landscape's grid; non-zero cells are fuel breaks"
@@ -67,7 +80,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duration", type=float, default=480.0, metavar="MIN", help="fire duration (default 480)"
     )
     add_simulator_arguments(parser, "device for the backend, e.g. cpu or cuda (default: the backend's)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
+    parser.add_argument(
+        "--fires-per-chunk",
+        type=int,
+        metavar="N",
+        help="fires simulated at once (default: as many as fit in about 1 GB); results do not depend on it",
+    )
+    opt.add_landscape_options(parser)
+    opt.add_out_options(parser)
+
+
+def fires_per_chunk(shape: tuple[int, int], fires: int, requested: int | None = None) -> int:
+    """Fires per backend call: ``requested``, else as many as :data:`CHUNK_BUDGET_BYTES` holds."""
+    if requested is not None:
+        return max(1, min(int(requested), fires))
+    per_fire = max(1, shape[0] * shape[1] * BYTES_PER_CELL_FIRE)
+    return max(1, min(fires, CHUNK_BUDGET_BYTES // per_fire))
+
+
+def simulate_chunked(backend, tiles, breaks_t, ign: np.ndarray, weather: dict[str, Any], chunk: int):
+    """Run the fires ``ign`` [F] in chunks; returns (burn counts [H, W] int64, burned ha [F],
+    arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is."""
+    from fuelrl.simulators.scenarios import make_scenarios
+
+    n = len(ign)
+    counts = None
+    burned = np.empty(n, dtype=np.float64)
+    first_arrival = None
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        scenarios = make_scenarios(ign[None, start:stop], device=backend.device, **weather)
+        result = backend.simulate(tiles, breaks_t, scenarios)
+        arrival = result.arrival_min[0]  # [f, H, W]
+        chunk_counts = torch.isfinite(arrival).sum(dim=0, dtype=torch.int64).cpu().numpy()
+        counts = chunk_counts if counts is None else counts + chunk_counts
+        burned[start:stop] = result.burned_ha[0].detach().cpu().double().numpy()
+        if first_arrival is None:
+            first_arrival = arrival[0].detach().cpu().numpy().copy()
+        del result, arrival, scenarios
+    return counts, burned, first_arrival
 
 
 def read_breaks(path: Path, landscape: Any) -> np.ndarray:
@@ -108,8 +159,6 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
             cells.append(row * w + col)
         ign = np.asarray(cells, dtype=np.int64)
     elif args.fires is not None:
-        if args.fires < 1:
-            raise InputError(f"--fires must be >= 1, got {args.fires}")
         sampler = ScenarioSampler(WeatherDistribution(), fires=args.fires, seed=args.seed)
         ign = sampler.sample(landscape.burnable).ignition_cell.numpy()[0]
     else:
@@ -128,46 +177,36 @@ def run(args: argparse.Namespace) -> int:
     from fuelrl.landscape import open_landscape, write_geotiff
     from fuelrl.outputs import atomic_output_dir, write_json
     from fuelrl.simulators.base import ACRES_PER_HA, TileBatch
-    from fuelrl.simulators.scenarios import make_scenarios
     from fuelrl.viz import save_map
 
-    moisture = parse_moisture(args.moisture)
-    if not 0.0 <= args.wind_speed <= 200.0:
-        raise InputError(f"--wind-speed must be in 0..200 mph, got {args.wind_speed}")
-    if not 30.0 <= args.foliar_moisture <= 300.0:
-        raise InputError(f"--foliar-moisture must be in 30..300 %, got {args.foliar_moisture}")
-    if not args.duration > 0:
-        raise InputError(f"--duration must be > 0 minutes, got {args.duration}")
-    landscape = open_landscape(args.landscape)
+    moisture = parse_moisture(args.moisture)  # every range: fuelrl.commands._options.check_shared
+    landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
     h, w = landscape.shape
     breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
     ign, ignitions = _ignitions(args, landscape)
     backend = make_backend(args)  # unknown name or device: InputError
     options = backend.options
     tiles = TileBatch.stack([landscape], device=backend.device)
-    scenarios = make_scenarios(
-        ign[None],
-        wind_speed_20ft_mph=args.wind_speed,
-        wind_from_deg=args.wind_from,
-        moisture_pct=moisture,
-        foliar_moisture_pct=args.foliar_moisture,
-        duration_min=args.duration,
-        device=backend.device,
-    )
+    weather = {
+        "wind_speed_20ft_mph": args.wind_speed,
+        "wind_from_deg": args.wind_from,
+        "moisture_pct": moisture,
+        "foliar_moisture_pct": args.foliar_moisture,
+        "duration_min": args.duration,
+    }
     breaks_t = torch.as_tensor(breaks[None], device=backend.device)
+    n = len(ign)
+    chunk = fires_per_chunk((h, w), n, args.fires_per_chunk)
 
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     start = time.perf_counter()
-    result = backend.simulate(tiles, breaks_t, scenarios)
+    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign, weather, chunk)
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     sim_seconds = time.perf_counter() - start
 
-    arrival = result.arrival_min[0].detach().cpu().numpy()  # [F, H, W]
-    burned_ha = result.burned_ha[0].detach().cpu().double().numpy()
-    prob = np.isfinite(arrival).mean(axis=0).astype(np.float32)
-    n = len(ign)
+    prob = (counts / n).astype(np.float32)
     summary = {
         "fires": n,
         "backend": backend.public_name,
@@ -179,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         "burned_ha_max": float(burned_ha.max()),
         "burned_ha": [float(v) for v in burned_ha] if n <= 10_000 else None,
         "seconds_per_fire": sim_seconds / n,
+        "fires_per_chunk": chunk,
         "weather": {
             "wind_speed_20ft_mph": args.wind_speed,
             "wind_from_deg": args.wind_from,
@@ -204,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         if n == 1:
             write_geotiff(
                 tmp / "arrival_time.tif",
-                np.where(np.isfinite(arrival[0]), arrival[0], -9999.0).astype(np.float32),
+                np.where(np.isfinite(first_arrival), first_arrival, -9999.0).astype(np.float32),
                 landscape,
                 nodata=-9999.0,
                 description="fire arrival time (minutes after ignition)",

@@ -37,6 +37,12 @@ def _storable(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_geotiff(
     path: str | Path,
     array: Any,
@@ -104,6 +110,7 @@ def write_geotiff(
             if unit_list:
                 dst.units = tuple(str(u) for u in unit_list)
             dst.update_tags(**all_tags)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it 0600
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
