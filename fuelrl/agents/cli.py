@@ -118,10 +118,18 @@ def _print_outputs(cli: FuelrlCLI) -> None:
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("eval/")}
     lines = [f"fuelrl fit: finished at step {trainer.global_step}"]
     if "eval/burned_ha" in metrics and "eval/burned_ha_random" in metrics:
+        agent, rand = metrics["eval/burned_ha"], metrics["eval/burned_ha_random"]
+        dpv = metrics.get("eval/burned_ha_dpv")
+        heuristic = f", DPV-greedy {dpv:.2f} ha" if dpv is not None else ""
         lines.append(
-            f"  last eval: agent {metrics['eval/burned_ha']:.2f} ha per fire, "
-            f"random placement {metrics['eval/burned_ha_random']:.2f} ha (same tiles and fires)"
+            f"  last eval (held-out tiles, the same fires for every policy): agent {agent:.2f} ha per "
+            f"fire, random placement {rand:.2f} ha{heuristic}"
         )
+        vs = [f"{100.0 * (agent - rand) / rand:+.1f}% vs random"] if rand > 0 else []
+        if dpv:
+            vs.append(f"{100.0 * (agent - dpv) / dpv:+.1f}% vs DPV-greedy")
+        if vs:
+            lines.append(f"  the agent burns {', '.join(vs)} (negative: less)")
     # the logger's own log_dir: Trainer.log_dir broadcasts across ranks, and only rank 0 is here
     log_dir = getattr(trainer.logger, "log_dir", None)
     if log_dir:

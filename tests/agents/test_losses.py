@@ -124,3 +124,20 @@ def test_hard_and_soft_updates():
     hard_update(b, a)
     for pb, pa in zip(b.parameters(), a.parameters(), strict=True):
         assert torch.equal(pb, pa)
+
+
+def test_large_margin_loss_is_zero_only_when_the_expert_leads_by_the_margin():
+    from fuelrl.agents.losses import large_margin_loss
+
+    mask = torch.tensor([[True, True, True, False]] * 3)
+    q = torch.tensor([[1.0, 0.5, 0.2, 9.0], [0.5, 1.0, 0.2, 9.0], [1.0, 0.95, 0.2, 9.0]], requires_grad=True)
+    expert = torch.tensor([0, 0, 0])
+    loss, agree = large_margin_loss(q, expert, mask, margin=0.1)
+    # row 0 leads by 0.5 -> 0; row 1: 1.0 + 0.1 - 0.5 = 0.6; row 2: 0.95 + 0.1 - 1.0 = 0.05 (9: illegal)
+    assert float(loss) == pytest.approx((0.0 + 0.6 + 0.05) / 3)
+    assert float(agree) == pytest.approx(2 / 3)
+    loss.backward()
+    assert float(q.grad[1, 0]) < 0 and float(q.grad[1, 1]) > 0 and float(q.grad[0].abs().sum()) == 0
+    # unlabelled rows (-1) are left out; none labelled: zero loss
+    loss2, _ = large_margin_loss(q, torch.tensor([-1, -1, -1]), mask, margin=0.1)
+    assert float(loss2) == 0.0

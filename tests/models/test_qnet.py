@@ -75,3 +75,13 @@ def test_bad_config_is_a_one_line_input_error():
         FuelBreakQNet(0)
     with pytest.raises(ValueError, match="observation"):
         FuelBreakQNet(3, QNetConfig.small())(torch.zeros(1, 4, 8, 8))
+
+
+def test_dpv_residual_net_starts_as_the_dpv_channel_and_learns_a_correction():
+    cfg = QNetConfig(width=8, blocks=2, dilations=[1, 2], norm_groups=2, dpv_residual=True, dpv_gain_init=2.0)
+    net = FuelBreakQNet(3, cfg)
+    obs = torch.rand(2, 3, 8, 10)
+    q = net(obs, torch.ones(2, 1))
+    torch.testing.assert_close(q, 2.0 * obs[:, -1].reshape(2, -1))  # the untrained net is DPV-greedy
+    q.sum().backward()
+    assert net.head[-1].weight.grad.abs().sum() > 0 and net.dpv_gain.grad is not None
