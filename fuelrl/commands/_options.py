@@ -49,14 +49,15 @@ def number_or_range(name: str, text: Any) -> float | tuple[float, float]:
     """``X`` or ``LOW:HIGH`` within :data:`RANGES` [name]; LOW <= HIGH except for ``--wind-from``."""
     low, high, unit = RANGES[name]
     parts = str(text).split(":")
+    bad = InputError(
+        f"{flag(name)} must be a number in {low:g}..{high:g} {unit} or a range LOW:HIGH, got {text!r}"
+    )
     if len(parts) > 2:
-        raise InputError(f"{flag(name)} must be a number or LOW:HIGH, got {text!r}")
+        raise bad
     try:
         values = [number(name, p, low, high, unit) for p in parts]
     except InputError:
-        raise InputError(
-            f"{flag(name)} must be a number or LOW:HIGH with values in {low:g}..{high:g} {unit}, got {text!r}"
-        ) from None
+        raise bad from None
     if len(values) == 1:
         return values[0]
     lo, hi = values
@@ -83,6 +84,9 @@ def parse_units(text: str | None) -> dict[str, str]:
         if not eq or not key.strip() or not unit.strip():
             raise InputError(f"--units must be LAYER=UNIT[,LAYER=UNIT...], got {text!r}")
         out[key.strip()] = unit.strip()
+    from fuelrl.landscape.readers import check_user_units
+
+    check_user_units(out, "--units")
     return out
 
 

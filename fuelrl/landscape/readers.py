@@ -74,6 +74,15 @@ def check_read_size(shape: tuple[int, int], where: str) -> None:
         )
 
 
+def check_user_units(units: Mapping[str, str] | None, where: str) -> dict[str, str]:
+    """``units=`` with layer names resolved (``cc`` -> ``canopy_cover``); InputError on a bad one."""
+    user_units = {layer_key(k, where): v for k, v in (units or {}).items()}
+    for key, unit in user_units.items():
+        if unit not in UNITS[key]:
+            raise InputError(f"{where}: {key} cannot be {unit!r}; expected one of {', '.join(UNITS[key])}")
+    return user_units
+
+
 def _available_memory_bytes() -> int | None:
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
@@ -347,6 +356,11 @@ def open_reader(
         from fuelrl.landscape.synthetic import generate_landscape
 
         kwargs = parse_synthetic_spec(str(spec))
+        if units or cell_size_m is not None or mapping:
+            raise InputError(
+                f"synthetic spec {spec!r}: generated in SI units on its own grid; units, cell size "
+                "and mapping apply to files (give the cell size as synthetic:cell=M)"
+            )
         check_read_size(kwargs.get("shape", (128, 128)), f"synthetic spec {spec!r}")
         return SyntheticReader(generate_landscape(**kwargs))
     from fuelrl.landscape.layouts import folder_reader, multiband_reader
@@ -358,12 +372,7 @@ def open_reader(
             f"landscape not found: {path} (expected a folder of LANDFIRE GeoTIFFs, an 8-band GeoTIFF, "
             "a FlamMap .lcp, or 'synthetic[:seed=N,size=ROWSxCOLS]')"
         )
-    user_units = {layer_key(k, f"units for {path}"): v for k, v in (units or {}).items()}
-    for key, unit in user_units.items():
-        if unit not in UNITS[key]:
-            raise InputError(
-                f"units for {path}: {key} cannot be {unit!r}; expected one of {', '.join(UNITS[key])}"
-            )
+    user_units = check_user_units(units, f"units for {path}")
     if path.is_dir():
         reader = folder_reader(path, mapping or {}, user_units, cell_size_m)
     else:
