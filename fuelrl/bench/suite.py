@@ -35,6 +35,9 @@ class BenchOptions:
     sim_sizes: tuple[int, ...] = (32, 64, 128, 256)
     sim_fires: tuple[int, ...] = (1, 16, 64)
     sim_tiles: int | None = None  # tiles per call (B); None: 1 (quick) / 2
+    threaded_workers: tuple[int, ...] | None = None  # threaded rows; None: 1 and all usable cores
+    torch_devices: tuple[str, ...] | None = None  # torch rows; None: cpu, plus the device if CUDA
+    env_workers: tuple[int, ...] | None = None  # env worker counts; None: 1, 2 and all usable cores
     env_tile_size: int = 32
     env_steps: int | None = None
     profiles: tuple[str, ...] | None = None  # None: by device and mode
@@ -71,27 +74,40 @@ def _log(msg: str) -> None:
 def sim_tiles(size: int, count: int) -> tuple[list[Any], str]:
     """``count`` size x size tiles: windows of the Worcester, VT LANDFIRE clip when ../shared holds
     it (origins in :data:`fuelrl.bench.simulators.WINDOWS`), otherwise generated landscapes,
-    labelled so."""
+    labelled so. Sizes with no Worcester window (larger than the 549 x 613 clip, e.g. 1024) are
+    generated landscapes too."""
     from fuelrl.bench import simulators as sb
 
+    if size not in sb.WINDOWS:
+        from fuelrl.landscape import generate_landscape
+
+        tiles = [generate_landscape(seed=i, shape=(size, size)) for i in range(count)]
+        return tiles, "generated (no Worcester window of this size)"
     return sb.load_tiles(size, count)
 
 
-def _sim_runs(names: tuple[str, ...], device: torch.device) -> list[tuple[str, str, dict[str, Any]]]:
+def _sim_runs(
+    names: tuple[str, ...],
+    device: torch.device,
+    threaded_workers: tuple[int, ...] | None = None,
+    torch_devices: tuple[str, ...] | None = None,
+) -> list[tuple[str, str, dict[str, Any]]]:
     from fuelrl import registry
 
+    workers = threaded_workers or tuple(dict.fromkeys((1, rp.usable_cores())))
+    devices = torch_devices or (("cpu", str(device)) if device.type == "cuda" else ("cpu",))
     runs = []
     for name in names:
         registry.get(name)  # a clear error for an unknown backend
         if name == "threaded":
-            runs += [
-                ("threaded", "threaded x1", {"workers": 1}),
-                ("threaded", f"threaded x{rp.usable_cores()}", {"workers": rp.usable_cores()}),
-            ]
+            runs += [("threaded", f"threaded x{n}", {"workers": n}) for n in workers]
         elif name == "torch":
-            runs.append(("torch", "torch cpu", {"device": "cpu"}))
-            if device.type == "cuda":
-                runs.append(("torch", f"torch {device}", {"device": str(device)}))
+            for dev in devices:
+                try:
+                    tdev = BenchOptions(device=dev).resolve_device()  # the same checks as --device
+                except InputError as exc:
+                    raise InputError(f"--torch-devices: {exc}") from exc
+                runs.append(("torch", f"torch {tdev}", {"device": str(tdev)}))
         else:
             runs.append((name, name, {}))
     return runs
@@ -104,7 +120,7 @@ def bench_simulators(opts: BenchOptions, device: torch.device) -> dict[str, Any]
     from fuelrl.simulators.base import TileBatch
 
     names = opts.sim_backends or ("numpy", "threaded", "torch")
-    runs = _sim_runs(tuple(names), device)
+    runs = _sim_runs(tuple(names), device, opts.threaded_workers, opts.torch_devices)
     n_tiles = opts.sim_tiles or (1 if opts.quick or opts.tiny else 2)
     repeats = opts.n_repeats
     rows, sources = [], {}
@@ -146,17 +162,20 @@ def bench_simulators(opts: BenchOptions, device: torch.device) -> dict[str, Any]
                 rows.append(row)
                 by_label[label] = row
                 _log(f"sim {size}x{size} F={fires} {label}: {rp.fmt(fires_s)} fires/s")
-            one = by_label.get("threaded x1")
-            many = next(
-                (r for k, r in by_label.items() if k.startswith("threaded x") and k != "threaded x1"), None
-            )
-            if one and many:
+            one, base = by_label.get("threaded x1"), by_label.get("numpy")
+            for name, label, kw in runs:
+                workers = kw.get("workers")
+                if name != "threaded" or workers == 1 or not (one or base):
+                    continue
+                row = by_label[label]
                 speedups.append(
                     {
                         "size": size,
                         "fires_per_tile": fires,
-                        "workers": rp.usable_cores(),
-                        "speedup_all_cores_vs_1": rp.ratio(one["seconds"], many["seconds"]),
+                        "workers": workers,
+                        # (name kept from when the only other row was all usable cores)
+                        "speedup_all_cores_vs_1": rp.ratio(one["seconds"], row["seconds"]) if one else None,
+                        "speedup_vs_numpy": rp.ratio(base["seconds"], row["seconds"]) if base else None,
                     }
                 )
     return {
@@ -192,7 +211,7 @@ def bench_env(opts: BenchOptions) -> dict[str, Any]:
     steps = opts.env_steps or (4 if opts.tiny else 20 if opts.quick else 60)
     warmup = 1 if opts.tiny else 3
     cores = rp.usable_cores()
-    counts = sorted({1, 2, cores})
+    counts = sorted(set(opts.env_workers or (1, 2, cores)))
     variants = [(f"SerialEnv({n})", n, True) for n in counts] + [
         (f"ParallelEnv({n})", n, False) for n in counts
     ]

@@ -49,16 +49,17 @@ def _simulators(s: dict[str, Any]) -> str:
         )
     )
     if s.get("threaded_speedup"):
-        out.append("\nThreaded backend, all usable cores over one worker (same run):\n")
+        out.append("\nThreaded backend on N workers over one worker and over numpy (same run):\n")
         out.append(
             md_table(
-                ("tile", "F", "workers", "speed-up"),
+                ("tile", "F", "workers", "vs 1 worker", "vs numpy"),
                 [
                     (
                         f"{r['size']}x{r['size']}",
                         r["fires_per_tile"],
                         r["workers"],
                         fmt_ratio(r["speedup_all_cores_vs_1"]),
+                        fmt_ratio(r.get("speedup_vs_numpy")),
                     )
                     for r in s["threaded_speedup"]
                 ],

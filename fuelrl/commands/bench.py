@@ -8,7 +8,8 @@ Examples::
     fuelrl bench --sections sim,env --out runs/bench_sim         # only some sections
 
 Sections: sim (fires/s and cell-updates/s per backend on 32-256 cell tiles, F = 1, 16, 64 fires;
-threaded speed-up on all cores over one), env (SerialEnv vs ParallelEnv with 1, 2, N workers),
+threaded speed-up on all cores over one and over numpy; --threaded-workers and --torch-devices
+choose the rows), env (SerialEnv vs ParallelEnv with 1, 2, N workers; --env-workers),
 train (Lightning vs bare-PyTorch update ratio; end-to-end experiences/s), warmup (first episode vs
 steady state), memory (peak GPU memory per profile on CUDA; host RSS over a long collection run).
 Every figure is the median over repeats after a warm-up, with its quartiles. Nothing is written
@@ -35,6 +36,10 @@ def _ints(name: str, value: str) -> tuple[int, ...]:
     if not out or any(v < 1 for v in out):
         raise InputError(f"{name}: expected positive integers, got {value!r}")
     return out
+
+
+def _opt_ints(name: str, value: str | None) -> tuple[int, ...] | None:
+    return None if value is None else _ints(name, value)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +82,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fires", default="1,16,64", help="fires per tile per simulator call (default 1,16,64)"
     )
     parser.add_argument(
+        "--threaded-workers",
+        help="worker counts of the threaded backend's rows, e.g. 1,2,4,8,16 (default: 1 and all cores)",
+    )
+    parser.add_argument(
+        "--torch-devices",
+        help="devices of the torch backend's rows, e.g. cuda (default: cpu, plus --device when it is CUDA)",
+    )
+    parser.add_argument(
+        "--env-workers", help="worker counts of the env section, e.g. 1,2,4,8 (default: 1, 2 and all cores)"
+    )
+    parser.add_argument(
         "--fit-steps", type=int, help="optimizer steps of each end-to-end fit (default 100 quick / 600)"
     )
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # smoke-test scale (tests)
@@ -98,6 +114,9 @@ def run(args: argparse.Namespace) -> int:
         sim_backends=_csv(args.backends) if args.backends else None,
         sim_sizes=_ints("--sizes", args.sizes),
         sim_fires=_ints("--fires", args.fires),
+        threaded_workers=_opt_ints("--threaded-workers", args.threaded_workers),
+        torch_devices=_csv(args.torch_devices) if args.torch_devices else None,
+        env_workers=_opt_ints("--env-workers", args.env_workers),
         profiles=_csv(args.profiles) if args.profiles else None,
         configs_dir=args.configs_dir,
         fit_steps=args.fit_steps,
