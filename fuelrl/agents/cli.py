@@ -10,15 +10,20 @@ On top of plain LightningCLI:
   (:func:`fuelrl.agents.precision.resolve_precision`), so every config runs on a CPU;
 - ``fuelrl fit --config configs/auto.yaml`` picks a profile from the GPU's memory
   (:func:`fuelrl.agents.profiles.pick_profile`);
-- user errors (:class:`fuelrl.errors.FuelrlError`) print one line and exit with status 2.
+- user errors (:class:`fuelrl.errors.FuelrlError`) print one line and exit with status 2, and so
+  do configuration errors (the key and the reason, not the whole usage) and ``--ckpt_path`` problems:
+  a missing or unreadable checkpoint, or ``--model.*`` values that differ from the checkpoint's
+  (LightningCLI would silently resume with the checkpoint's hyperparameters).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
@@ -28,13 +33,102 @@ from fuelrl.agents.module import DQNAgent
 from fuelrl.agents.precision import resolve_precision
 from fuelrl.agents.profiles import expand_auto_config
 from fuelrl.callbacks import BreakMapImages, MemoryMonitor, ThroughputMonitor
-from fuelrl.errors import FuelrlError
+from fuelrl.errors import FuelrlError, InputError
 
 log = logging.getLogger("fuelrl")
 
 
+class ConfigError(FuelrlError):
+    """A configuration or command-line error of ``fuelrl fit|validate|test``, on one line."""
+
+
+_REASON = re.compile(
+    r"not accepted|unrecognized|does not exist|not found|no such|expected|must be|invalid|unable", re.I
+)
+
+
+def one_line_config_error(message: str) -> str:
+    """jsonargparse's multi-line message -> ``key model.net: Option 'widht' is not accepted``."""
+    lines = [line.strip().lstrip("- ").strip() for line in str(message).splitlines() if line.strip()]
+    if not lines:
+        return "invalid configuration"
+    head = lines[0].rstrip(":")
+    reasons = [line for line in lines[1:] if _REASON.search(line) and "NoneType" not in line]
+    key = re.match(r'Parser key "([^"]+)"', head)
+    if key:
+        return f"key {key.group(1)}: {reasons[0] if reasons else ' '.join(lines[1:3])}"
+    return head
+
+
+def _explicit_model_keys(argv: list[str]) -> dict[str, str]:
+    """``--model.a.b V`` / ``--model.a.b=V`` given on the command line -> {"a.b": "V"}."""
+    out: dict[str, str] = {}
+    for i, word in enumerate(argv):
+        if word.startswith("--model."):
+            key, eq, value = word[len("--model.") :].partition("=")
+            out[key] = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+    return out
+
+
+def _flat(ns: Any, prefix: str = "") -> dict[str, Any]:
+    d = ns.as_dict() if hasattr(ns, "as_dict") else ns
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, dict):
+                out.update(_flat(v, key + "."))
+            out[key] = v
+    return out
+
+
 class FuelrlCLI(LightningCLI):
     """LightningCLI with fuelrl's links, forced callbacks and precision resolution."""
+
+    argv: list[str] = []
+
+    def init_parser(self, **kwargs):
+        parser = super().init_parser(**kwargs)
+        original = parser.error
+
+        def error(message, ex=None):
+            if not parser.exit_on_error:  # an inner parser: jsonargparse catches it
+                return original(message, ex)
+            raise ConfigError(one_line_config_error(message))
+
+        parser.error = error
+        return parser
+
+    def _parse_ckpt_path(self) -> None:
+        sub = self.config.get("subcommand")
+        ckpt_path = self.config[sub].get("ckpt_path") if sub else None
+        if not ckpt_path or ckpt_path in ("last", "best", "hpc", "registry"):
+            return super()._parse_ckpt_path()
+        path = Path(ckpt_path)
+        if not path.is_file():
+            raise InputError(f"--ckpt_path {ckpt_path}: checkpoint not found")
+        import torch
+
+        try:
+            ckpt = torch.load(path, weights_only=True, map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - truncated, not a checkpoint, wrong format
+            first = type(exc).__name__
+            raise InputError(
+                f"--ckpt_path {ckpt_path}: cannot read the checkpoint (truncated or not a Lightning "
+                f"checkpoint: {first})"
+            ) from None
+        if not isinstance(ckpt, dict):
+            raise InputError(f"--ckpt_path {ckpt_path}: not a Lightning checkpoint")
+        before = _flat(self.config[sub].get("model"))
+        super()._parse_ckpt_path()
+        after = _flat(self.config[sub].get("model"))
+        for key, given in _explicit_model_keys(self.argv).items():
+            if key in before and key in after and before[key] != after[key]:
+                raise InputError(
+                    f"--model.{key} {given}: the checkpoint {ckpt_path} was trained with "
+                    f"model.{key}={after[key]}, which resuming keeps; drop --model.{key}, or train a "
+                    "new model without --ckpt_path"
+                )
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.num_observation_channels", "model.in_channels", apply_on="instantiate")
@@ -81,6 +175,7 @@ def _quiet_known_warnings() -> None:
 
 def build_cli(argv: list[str], *, run: bool = True) -> FuelrlCLI:
     """Build (and by default run) the CLI on ``argv`` = ``[subcommand, *options]``."""
+    FuelrlCLI.argv = list(argv)
     return FuelrlCLI(
         DQNAgent,
         ReplayDataModule,
@@ -101,7 +196,10 @@ def lightning_main(argv: list[str]) -> int:
         cli = build_cli(list(argv))
     except FuelrlError as exc:
         name = argv[0] if argv else "fit"
-        print(f"fuelrl {name}: error: {exc}", file=sys.stderr)
+        configs = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--config", "-c")]
+        configs += [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
+        where = f" (config: {', '.join(configs)})" if isinstance(exc, ConfigError) and configs else ""
+        print(f"fuelrl {name}: error: {exc}{where}", file=sys.stderr)
         return 2
     except SystemExit as exc:
         code = exc.code
@@ -136,7 +234,8 @@ def _print_outputs(cli: FuelrlCLI) -> None:
         lines.append(f"  TensorBoard logs: {log_dir}  (tensorboard --logdir {log_dir})")
     if ckpt is not None and ckpt.dirpath:
         lines.append(f"  checkpoints: {ckpt.dirpath} (resume: add --ckpt_path last)")
-        last = Path(ckpt.dirpath) / "last.ckpt"
+        # this run's own last checkpoint: a second fit in the same folder writes last-v1.ckpt
+        last = Path(ckpt.last_model_path) if ckpt.last_model_path else Path(ckpt.dirpath) / "last.ckpt"
         if last.exists():
             lines.append(f"  plan with it: fuelrl plan LANDSCAPE --policy {last} --budget 0.05 --out DIR")
     print("\n".join(lines))
