@@ -8,7 +8,8 @@
     plan.breaks                                       # bool [H, W], legal cells only, <= budget
 
 Policies: ``random``, ``burn_probability``, ``dpv`` (downstream protection value, Finney 2007;
-the heuristic of Murray et al. 2025) and a ``fuelrl fit`` checkpoint (``*.ckpt``). Scoring on
+the heuristic of Murray et al. 2025), ``pretrained`` (the agent packaged with fuelrl) and a
+``fuelrl fit`` checkpoint (``*.ckpt``). Scoring on
 held-out fires with paired statistics: :mod:`fuelrl.baselines.scoring`. See docs/evaluation.md.
 """
 
@@ -42,11 +43,20 @@ def is_checkpoint(policy: str) -> bool:
     return str(policy).endswith(".ckpt")
 
 
+#: the packaged agent's policy name (fuelrl/pretrained/fuelrl_pretrained.ckpt)
+PRETRAINED = "pretrained"
+
+
 def make_planner(policy: str, **agent_options: Any) -> Planner:
-    """The planner named ``policy``: a heuristic name or a ``*.ckpt`` path (options go to
-    :class:`fuelrl.baselines.agent.AgentPlanner`: ``device``, ``tile_size``, ``max_whole_cells``)."""
+    """The planner named ``policy``: a heuristic name, ``pretrained`` (the packaged agent) or a
+    ``*.ckpt`` path (options go to :class:`fuelrl.baselines.agent.AgentPlanner`: ``device``,
+    ``tile_size``, ``max_whole_cells``)."""
     if policy in HEURISTICS:
         return HEURISTICS[policy]()
+    if policy == PRETRAINED:
+        from fuelrl.baselines.agent import pretrained_planner
+
+        return pretrained_planner(**agent_options)
     if is_checkpoint(policy):
         from fuelrl.baselines.agent import AgentPlanner
 
@@ -54,13 +64,14 @@ def make_planner(policy: str, **agent_options: Any) -> Planner:
             raise InputError(f"policy {policy!r}: checkpoint not found")
         return AgentPlanner(policy, **agent_options)
     raise InputError(
-        f"unknown policy {policy!r}; expected one of {', '.join(HEURISTICS)} "
+        f"unknown policy {policy!r}; expected one of {', '.join(HEURISTICS)}, {PRETRAINED} "
         "or a checkpoint path ending in .ckpt"
     )
 
 
 __all__ = [
     "HEURISTICS",
+    "PRETRAINED",
     "BurnProbabilityPlanner",
     "DPVPlanner",
     "GreedyPlanner",

@@ -2,22 +2,45 @@
 
 The Q-network is fully convolutional, so it scores every cell of a landscape of any size in one
 pass. :class:`AgentPlanner` places breaks greedily: it builds FireEnv's observation for the whole
-landscape (the same channels, by :func:`fuelrl.envs.observation.landscape_channels`, plus the break
-mask and the burn probability of the planning fires with the breaks so far), takes the masked
-argmax of the Q-values (the ``k`` best cells when ``recompute_every`` = k > 1), grows the planning
-fires again and repeats until the budget is spent. ``budget_left`` is fed as in the env: the
-fraction of the budget not yet placed. A network trained with FireEnv's ``dpv/max`` channel
-(``EnvConfig.dpv_channel``; the checkpoint records its channels) gets that channel too: the DPV of
+landscape **by channel name** (the checkpoint's ``observation_channels``, one of the four layouts
+of :func:`fuelrl.envs.observation.channel_layout`): the landscape channels
+(:func:`fuelrl.envs.observation.landscape_channels`), the break mask, the burn probability of the
+planning fires with the breaks so far, for a network trained with weather input the constant
+weather planes of the planning fires (:func:`fuelrl.envs.observation.weather_planes` of
+``problem.scenarios``), and for a network trained with FireEnv's ``dpv/max`` channel the DPV of
 the planning fires with the breaks so far (:func:`fuelrl.envs.observation.dpv_channel`), divided
-by its maximum over the whole landscape.
+by its maximum over the landscape. It takes the masked argmax of the Q-values, grows the planning
+fires again every ``recompute_every`` = k breaks and repeats until the budget is spent.
+``budget_left`` is fed as in the env: the fraction of the budget not yet placed.
 
 Sequential placement (``sequential=True``, the default): between two simulations of the planning
-fires the agent still places its ``k`` breaks **one at a time**, re-running the network after each
-with the break mask and ``budget_left`` updated (burn probability and DPV stay those of the last
-simulation), exactly as FireEnv presents states with ``simulate_every`` = k. Network passes are
-cheap next to fire simulations, so the plan costs the same number of simulations as a heuristic's
-(``recompute_every``), but the agent sees its own new breaks and can avoid redundant neighbours.
+fires the agent places its ``k`` breaks **one at a time**, each seeing the breaks placed before it
+(burn probability, weather and DPV stay those of the last simulation), as FireEnv presents states
+with ``simulate_every`` = k. The plan costs the same number of simulations as a heuristic's.
 ``sequential=False`` takes the ``k`` best cells of one pass, like the greedy heuristics.
+
+**Local rescoring** (``rescore="local"``, the default). A placed break changes the network's input
+in one cell, so (the network being convolutional with receptive radius
+:func:`receptive_radius` = R) it can only change Q-values within R cells of it, and each layer's
+activations only within that layer's own cumulative radius. After every break the planner
+recomputes, layer by layer, only the activations that can have changed (a square of side 3 after
+the stem growing to 2R + 1 at the output), from cached whole-landscape activations: about 1/40 of
+a whole pass for a 4-block network on Worcester (549 x 613). What is held fixed between two
+simulations, and so differs from running the whole network after every break
+(``rescore="full"``, the former behaviour, kept as the reference):
+
+* the **GroupNorm statistics**: GroupNorm normalises each group over the whole input, so one
+  new break moves the mean and variance of every layer by a few parts in a million on a
+  landscape; they are computed in the whole pass after each simulation and reused, exactly, for
+  the local updates until the next simulation;
+* **budget_left**: a constant plane that reaches every cell; it is set at each simulation (like the
+  burn probability and DPV) instead of after every break.
+
+With those two held, the local updates are exact: the Q map after any break equals a whole pass
+with the frozen statistics (tests check it to float32 rounding). docs/evaluation.md gives the
+measured agreement with ``rescore="full"`` plans (share of identical cells, burned area on
+held-out fires). A network the planner does not recognise layer by layer (spatial self-attention,
+which is global; another architecture) falls back to ``rescore="full"``.
 
 Large landscapes: up to ``max_whole_cells`` cells (default 1024 x 1024; 64 x 64 for a network with
 spatial self-attention, whose memory grows with the square of the cell count) the landscape is
@@ -26,16 +49,22 @@ overlap**: windows of ``tile_size`` cells whose outer ``margin`` cells (the netw
 radius, at most a quarter of the tile) are thrown away, so every kept Q-value saw its full
 neighbourhood; each window's landscape channels are computed on the window (elevation relative to
 the window's mean, as in training). GroupNorm normalises over the whole input, so a tiled pass is
-not bit-identical to a whole one; run both on your landscape if it matters.
+not bit-identical to a whole one; run both on your landscape if it matters. Local rescoring works
+tile by tile (each tile keeps its own cached activations and statistics).
+
+Progress: on a terminal (stderr a TTY) a progress bar counts breaks placed against the budget.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
 from fuelrl.errors import InputError
@@ -47,15 +76,51 @@ MAX_WHOLE_CELLS_ATTENTION = 64 * 64
 #: tile side used when a landscape is too large to score whole
 DEFAULT_TILE = 512
 DEFAULT_TILE_ATTENTION = 64
+#: the packaged agent: ``--policy pretrained``
+PRETRAINED_NAME = "pretrained"
+RESCORE_MODES = ("local", "full")
+
+
+def pretrained_checkpoint_path() -> Path:
+    """Where the packaged agent's checkpoint lives (package data: ``fuelrl/pretrained/``)."""
+    return Path(__file__).resolve().parent.parent / "pretrained" / "fuelrl_pretrained.ckpt"
+
+
+def pretrained_planner(**agent_options: Any) -> AgentPlanner:
+    """The packaged agent (``--policy pretrained``) as an :class:`AgentPlanner` named ``pretrained``;
+    :class:`InputError` when this installation does not hold its checkpoint."""
+    path = pretrained_checkpoint_path()
+    if not path.is_file():
+        raise InputError(
+            f"policy 'pretrained': the packaged checkpoint {path} is missing from this installation "
+            "(reinstall fuelrl, or pass a checkpoint path ending in .ckpt)"
+        )
+    agent_options.setdefault("name", PRETRAINED_NAME)
+    return AgentPlanner(path, **agent_options)
+
+
+def known_layouts() -> dict[tuple[str, ...], dict[str, bool]]:
+    """The observation layouts this fuelrl's FireEnv produces, with the options that give each."""
+    from fuelrl.envs.observation import channel_layout
+
+    out = {}
+    for dpv in (False, True):
+        for weather in (False, True):
+            out[channel_layout(dpv_channel=dpv, weather_channels=weather)] = {
+                "dpv_channel": dpv,
+                "weather_channels": weather,
+            }
+    return out
 
 
 def load_agent(checkpoint: str | Path, device: str | torch.device = "cpu") -> Any:
     """The :class:`fuelrl.agents.DQNAgent` of a ``fuelrl fit`` checkpoint, in eval mode on ``device``.
 
-    Raises :class:`InputError` when the file is missing or is not a fuelrl DQN checkpoint.
+    Raises :class:`InputError` when the file is missing, is not a fuelrl DQN checkpoint, or its
+    network reads an observation layout this fuelrl's FireEnv does not produce.
     """
     from fuelrl.agents import DQNAgent
-    from fuelrl.envs.observation import observation_channels
+    from fuelrl.envs.observation import OBSERVATION_CHANNELS
 
     path = Path(checkpoint)
     if not path.is_file():
@@ -69,22 +134,32 @@ def load_agent(checkpoint: str | Path, device: str | torch.device = "cpu") -> An
             f"{path}: not a fuelrl DQN checkpoint (from `fuelrl fit`): {type(exc).__name__}: {exc}"
         ) from exc
     names = tuple(agent.hparams.get("observation_channels") or ())
-    known = {observation_channels(False): False, observation_channels(True): True}
-    if names not in known or agent.qnet.in_channels != len(names):
+    if names not in known_layouts() or agent.qnet.in_channels != len(names):
         raise InputError(
-            f"{path}: the network reads {agent.qnet.in_channels} observation channels {list(names)}, "
-            f"this fuelrl's FireEnv has {list(observation_channels(False))} (+ optional "
-            f"{observation_channels(True)[-1]!r}); retrain with this version"
+            f"{path}: the network reads {agent.qnet.in_channels} observation channels {list(names)}; "
+            f"this fuelrl's FireEnv gives {list(OBSERVATION_CHANNELS)} + optional weather planes and "
+            "'dpv/max' (fuelrl.envs.observation.channel_layout); retrain with this version"
         )
     return agent.eval().to(device)
 
 
+def observation_names(agent: Any) -> tuple[str, ...]:
+    """The agent's observation channel names, in the order its network reads them."""
+    return tuple(agent.hparams.get("observation_channels") or ())
+
+
 def uses_dpv_channel(agent: Any) -> bool:
-    """Whether the agent's network reads FireEnv's ``dpv/max`` channel (last)."""
+    """Whether the agent's network reads FireEnv's ``dpv/max`` channel."""
     from fuelrl.envs.observation import DPV_CHANNEL
 
-    names = agent.hparams.get("observation_channels") or ()
-    return len(names) > 0 and names[-1] == DPV_CHANNEL
+    return DPV_CHANNEL in observation_names(agent)
+
+
+def uses_weather_channels(agent: Any) -> bool:
+    """Whether the agent's network reads FireEnv's weather planes."""
+    from fuelrl.envs.observation import WEATHER_CHANNELS
+
+    return any(n in WEATHER_CHANNELS for n in observation_names(agent))
 
 
 def receptive_radius(qnet: Any) -> int:
@@ -106,6 +181,220 @@ def _windows(n: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
+# ------------------------------------------------------------------ local rescoring (exact updates)
+
+
+def _is_conv(m: Any, kernel: int) -> bool:
+    return (
+        isinstance(m, nn.Conv2d)
+        and tuple(m.kernel_size) == (kernel, kernel)
+        and tuple(m.stride) == (1, 1)
+        and m.groups == 1
+        and m.padding_mode == "zeros"
+        and tuple(m.padding) == (m.dilation[0] * (kernel // 2), m.dilation[1] * (kernel // 2))
+        and m.dilation[0] == m.dilation[1]
+    )
+
+
+def supports_local_rescoring(qnet: Any) -> bool:
+    """Whether ``qnet`` is the layer sequence :class:`LocalQ` replays: a 3x3 stem, pre-activation
+    residual blocks (GroupNorm, SiLU, 3x3 conv, twice), no attention, a GroupNorm/SiLU/1x1 head."""
+    try:
+        if getattr(qnet, "attention", None) is not None or not _is_conv(qnet.stem, 3):
+            return False
+        for block in qnet.blocks:
+            b = list(block.body)
+            kinds = (nn.GroupNorm, nn.SiLU, nn.Conv2d, nn.GroupNorm, nn.SiLU, nn.Conv2d)
+            if len(b) != 6 or not all(isinstance(m, k) for m, k in zip(b, kinds, strict=True)):
+                return False
+            if not (_is_conv(b[2], 3) and _is_conv(b[5], 3)):
+                return False
+        h = list(qnet.head)
+        kinds = (nn.GroupNorm, nn.SiLU, nn.Conv2d, nn.SiLU, nn.Conv2d)
+        return (
+            len(h) == 5
+            and all(isinstance(m, k) for m, k in zip(h, kinds, strict=True))
+            and _is_conv(h[2], 1)
+            and _is_conv(h[4], 1)
+        )
+    except (AttributeError, TypeError):
+        return False
+
+
+def _group_norm_affine(gn: nn.GroupNorm, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """GroupNorm of ``x`` [1, C, H, W] as a per-channel ``scale``, ``shift`` [1, C, 1, 1], with its
+    statistics taken from ``x`` (what ``gn(x)`` computes), to be reused on crops of ``x``."""
+    n, c = x.shape[:2]
+    g = gn.num_groups
+    var, mean = torch.var_mean(x.reshape(n, g, -1), dim=-1, unbiased=False)
+    inv = torch.rsqrt(var + gn.eps).repeat_interleave(c // g, dim=1)  # [1, C]
+    mean = mean.repeat_interleave(c // g, dim=1)
+    scale = inv * gn.weight if gn.weight is not None else inv
+    shift = (gn.bias if gn.bias is not None else 0.0) - mean * scale
+    return scale.to(x.dtype).view(n, c, 1, 1), shift.to(x.dtype).view(n, c, 1, 1)
+
+
+class LocalQ:
+    """Q-values of one window (the whole landscape, or one tile) with exact local updates.
+
+    ``x_in`` [1, C + 1, H, W] is the network's input (observation channels + the budget-left
+    plane). The constructor runs the whole network once, keeping every block's activations and each
+    GroupNorm's statistics (``norms``; pass those of another instance to reuse them). :meth:`update`
+    sets cells of one input channel and recomputes, layer by layer, only the activations those cells
+    can reach (the ``norms`` held fixed), so ``q`` stays equal to a whole pass with those statistics.
+    """
+
+    def __init__(self, qnet: Any, x_in: torch.Tensor, norms: list | None = None):
+        self.qnet = qnet
+        self.x_in = x_in
+        self.h, self.w = x_in.shape[-2:]
+        self.bodies = [list(b.body) for b in qnet.blocks]
+        self.head = list(qnet.head)
+        gain = getattr(qnet, "dpv_gain", None)
+        self.gain = None if gain is None else gain.detach()
+        fresh = norms is None
+        self.norms: list = [] if fresh else norms
+        k = 0
+
+        def norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+            nonlocal k
+            if fresh:
+                self.norms.append(_group_norm_affine(gn, x))
+            scale, shift = self.norms[k]
+            k += 1
+            return F.silu(x * scale + shift)
+
+        self.xs = [qnet.stem(x_in)]
+        self.hs = []
+        for b in self.bodies:
+            x = self.xs[-1]
+            hmid = b[2](norm(b[0], x))
+            self.hs.append(hmid)
+            self.xs.append(x + b[5](norm(b[3], hmid)))
+        self.q = self._head(self.xs[-1], self.x_in, norm(self.head[0], self.xs[-1]))
+
+    def _head(self, x: torch.Tensor, x_in: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        """[H', W'] Q-values from the last block's activations (``act``: its normalised SiLU)."""
+        q = self.head[4](F.silu(self.head[2](act)))[0, 0]
+        if self.gain is not None:  # Q = correction + gain x the last observation channel
+            q = q + self.gain * x_in[0, -2]
+        return q
+
+    def _expand(self, box: tuple[int, int, int, int], by: int) -> tuple[int, int, int, int]:
+        r0, r1, c0, c1 = box
+        return max(r0 - by, 0), min(r1 + by, self.h), max(c0 - by, 0), min(c1 + by, self.w)
+
+    def _conv_at(self, conv: nn.Conv2d, src: torch.Tensor, out: tuple, norm: tuple | None) -> torch.Tensor:
+        """``conv`` of ``src`` (normalised + SiLU with the frozen ``norm`` first) on the box ``out``,
+        zero-padded at the window's edge exactly as the whole pass pads."""
+        p = conv.padding[0]
+        r0, r1, c0, c1 = out
+        a0, a1, b0, b1 = max(r0 - p, 0), min(r1 + p, self.h), max(c0 - p, 0), min(c1 + p, self.w)
+        crop = src[:, :, a0:a1, b0:b1]
+        if norm is not None:
+            crop = F.silu(crop * norm[0] + norm[1])
+        pads = (b0 - (c0 - p), (c1 + p) - b1, a0 - (r0 - p), (r1 + p) - a1)
+        if any(pads):
+            crop = F.pad(crop, pads)
+        return F.conv2d(crop, conv.weight, conv.bias, dilation=conv.dilation)
+
+    def update(self, channel: int, rows: np.ndarray, cols: np.ndarray, value: float = 1.0) -> tuple:
+        """Set input ``channel`` to ``value`` at the cells (``rows``, ``cols``) (window coordinates)
+        and recompute what they reach. Returns the box (r0, r1, c0, c1) of Q-values that changed."""
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        self.x_in[0, channel, rows, cols] = value
+        box = (int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)
+        box = self._expand(box, self.qnet.stem.padding[0])
+        r0, r1, c0, c1 = box
+        self.xs[0][:, :, r0:r1, c0:c1] = self._conv_at(self.qnet.stem, self.x_in, box, None)
+        k = 0
+        for i, b in enumerate(self.bodies):
+            mid = self._expand(box, b[2].padding[0])
+            r0, r1, c0, c1 = mid
+            self.hs[i][:, :, r0:r1, c0:c1] = self._conv_at(b[2], self.xs[i], mid, self.norms[k])
+            box = self._expand(mid, b[5].padding[0])
+            r0, r1, c0, c1 = box
+            self.xs[i + 1][:, :, r0:r1, c0:c1] = self.xs[i][:, :, r0:r1, c0:c1] + self._conv_at(
+                b[5], self.hs[i], box, self.norms[k + 1]
+            )
+            k += 2
+        r0, r1, c0, c1 = box
+        x = self.xs[-1][:, :, r0:r1, c0:c1]
+        scale, shift = self.norms[k]
+        self.q[r0:r1, c0:c1] = self._head(x, self.x_in[:, :, r0:r1, c0:c1], F.silu(x * scale + shift))
+        return box
+
+
+class _one_thread:
+    """Run torch on one CPU thread inside the block: the local updates are many small convolutions,
+    for which extra threads only add synchronisation (badly so on a shared, loaded machine)."""
+
+    def __init__(self, device: torch.device):
+        self.cpu = torch.device(device).type == "cpu"
+        self.threads = torch.get_num_threads()
+
+    def __enter__(self) -> None:
+        if self.cpu:
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.cpu:
+            torch.set_num_threads(self.threads)
+
+
+class _Progress:
+    """Breaks placed / budget as a tqdm bar on a terminal; silent otherwise (or without tqdm)."""
+
+    def __init__(self, total: int, label: str, enabled: bool | None):
+        enabled = sys.stderr.isatty() if enabled is None else bool(enabled)
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # pragma: no cover - tqdm comes with lightning
+                return
+            self.bar = tqdm(total=int(total), desc=f"{label} breaks", unit="break", file=sys.stderr)
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Argmax:
+    """The masked argmax of a float64 [H, W] score map under point updates, with per-row maxima
+    so a pick costs O(H + W) and a box update O(box); ties go to the lowest ``rank`` (a seeded
+    random order, as :func:`fuelrl.baselines.base.top_k_legal` breaks them)."""
+
+    def __init__(self, score: np.ndarray, rank: np.ndarray):
+        self.score = score
+        self.rank = rank.reshape(score.shape)
+        self.row_max = score.max(axis=1)
+
+    def set(self, r0: int, r1: int, c0: int, c1: int, values: np.ndarray) -> None:
+        self.score[r0:r1, c0:c1] = values
+        self.row_max[r0:r1] = self.score[r0:r1].max(axis=1)
+
+    def pop(self) -> tuple[int, int] | None:
+        top = self.row_max.max()
+        if not np.isfinite(top):
+            return None
+        rows = np.flatnonzero(self.row_max == top)
+        best = None
+        for r in rows:
+            cols = np.flatnonzero(self.score[r] == top)
+            c = cols[np.argmin(self.rank[r, cols])]
+            if best is None or self.rank[r, c] < self.rank[best]:
+                best = (int(r), int(c))
+        r, c = best
+        self.score[r, c] = -np.inf
+        self.row_max[r] = self.score[r].max()
+        return best
+
+
 class AgentPlanner(GreedyPlanner):
     """Greedy placement by a trained Q-network (see the module docstring).
 
@@ -115,8 +404,12 @@ class AgentPlanner(GreedyPlanner):
         tile_size: score in tiles of this side with overlap; ``None``: whole when it fits.
         max_whole_cells: the largest landscape scored in one pass when ``tile_size`` is None.
         name: the policy's name in reports (default ``agent:<file stem>``).
-        sequential: place the breaks between two simulations one network pass at a time (see the
-            module docstring); False: the ``k`` best cells of one pass.
+        sequential: place the breaks between two simulations one at a time, each seeing the ones
+            before (see the module docstring); False: the ``k`` best cells of one pass.
+        rescore: ``"local"`` (default): after each break recompute only the activations it can
+            reach, GroupNorm statistics and ``budget_left`` held from the last simulation;
+            ``"full"``: a whole network pass after every break (slow on large landscapes).
+        progress: show a progress bar (None: when stderr is a terminal).
     """
 
     name: ClassVar[str] = "agent"
@@ -131,13 +424,21 @@ class AgentPlanner(GreedyPlanner):
         max_whole_cells: int | None = None,
         name: str | None = None,
         sequential: bool = True,
+        rescore: str = "local",
+        progress: bool | None = None,
     ):
+        from fuelrl.envs.observation import DPV_CHANNEL, WEATHER_CHANNELS
+
+        if rescore not in RESCORE_MODES:
+            raise InputError(f"agent rescore must be one of {', '.join(RESCORE_MODES)}, got {rescore!r}")
         self.checkpoint = Path(checkpoint)
         self.sequential = bool(sequential)
         self.device = torch.device(device)
         self.agent = load_agent(self.checkpoint, self.device)
         self.qnet = self.agent.qnet
-        self.dpv_channel = uses_dpv_channel(self.agent)
+        self.channels = observation_names(self.agent)
+        self.dpv_channel = DPV_CHANNEL in self.channels
+        self.weather_channels = any(n in WEATHER_CHANNELS for n in self.channels)
         attention = bool(self.qnet.config.attention)
         if tile_size is not None and tile_size < 8:
             raise InputError(f"agent tile size must be >= 8 cells, got {tile_size}")
@@ -147,33 +448,57 @@ class AgentPlanner(GreedyPlanner):
         )
         self.default_tile = DEFAULT_TILE_ATTENTION if attention else DEFAULT_TILE
         self.label = name or f"agent:{self.checkpoint.stem}"
+        self.progress = progress
+        self.rescore = rescore
+        self._local_checked: dict[int, bool] = {}
+        self._static_cache: dict[tuple, torch.Tensor] = {}
 
+    # ------------------------------------------------------------------ layout and observation
     def plan(self, problem: PlanningProblem):
-        plan = super().plan(problem)
+        self._static_cache = {}
+        try:
+            plan = super().plan(problem)
+        finally:
+            self._static_cache = {}
         plan.policy = self.label
         return plan
 
     def layout(self, shape: tuple[int, int]) -> dict[str, Any]:
-        """How a landscape of ``shape`` is scored: whole, or tiles (side, margin, count)."""
+        """How a landscape of ``shape`` is scored: whole, or tiles (side, margin, count), and how
+        it is rescored between simulations (``rescore``: local or full)."""
         h, w = shape
         tile = self.tile_size
+        rescore = "local" if self.local else "full"
         if tile is None and h * w <= self.max_whole_cells:
-            return {"mode": "whole", "tile": None, "margin": 0, "windows": 1}
+            return {"mode": "whole", "tile": None, "margin": 0, "windows": 1, "rescore": rescore}
         tile = int(tile or self.default_tile)
         if h <= tile and w <= tile:
-            return {"mode": "whole", "tile": None, "margin": 0, "windows": 1}
+            return {"mode": "whole", "tile": None, "margin": 0, "windows": 1, "rescore": rescore}
         margin = min(receptive_radius(self.qnet), tile // 4)
         n = len(_windows(h, tile, margin)) * len(_windows(w, tile, margin))
-        return {"mode": "tiled", "tile": tile, "margin": margin, "windows": n}
+        return {"mode": "tiled", "tile": tile, "margin": margin, "windows": n, "rescore": rescore}
+
+    def regions(self, shape: tuple[int, int]) -> list[tuple[int, int, int, int, int, int, int, int]]:
+        """The scored windows: (r0, r1, c0, c1) of the window, then of the core its Q-values fill."""
+        h, w = shape
+        lay = self.layout((h, w))
+        tile = lay["tile"] or max(h, w)
+        rows, cols = _windows(h, tile, lay["margin"]), _windows(w, tile, lay["margin"])
+        return [(r0, r1, c0, c1, a0, a1, b0, b1) for r0, r1, a0, a1 in rows for c0, c1, b0, b1 in cols]
 
     def _static_channels(self, landscape: Any, r0: int, r1: int, c0: int, c1: int) -> torch.Tensor:
+        """float32 [1, len(LANDSCAPE_CHANNELS), h, w] of the window (cached during a plan)."""
         from fuelrl.envs.observation import landscape_channels
+
+        key = (id(landscape), r0, r1, c0, c1)
+        if key in self._static_cache:
+            return self._static_cache[key]
 
         def t(name: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
             arr = np.asarray(getattr(landscape, name))[r0:r1, c0:c1]
             return torch.as_tensor(np.ascontiguousarray(arr)).to(self.device, dtype).unsqueeze(0)
 
-        return landscape_channels(
+        out = landscape_channels(
             burnable=t("burnable", torch.bool),
             valid=t("valid", torch.bool),
             fuel_model=t("fuel_model", torch.int32),
@@ -185,7 +510,65 @@ class AgentPlanner(GreedyPlanner):
             canopy_base_height_m=t("canopy_base_height_m"),
             canopy_bulk_density_kg_m3=t("canopy_bulk_density_kg_m3"),
         )
+        self._static_cache[key] = out
+        return out
 
+    def network_input(
+        self,
+        landscape: Any,
+        window: tuple[int, int, int, int],
+        breaks: np.ndarray,
+        burn_probability: np.ndarray,
+        budget_left: float,
+        *,
+        dpv: np.ndarray | None = None,
+        weather: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """float32 [1, C + 1, h, w]: the observation of ``window`` (r0, r1, c0, c1), its channels
+        rebuilt **by name** in the checkpoint's order, then the budget-left plane.
+
+        ``dpv``: the ``dpv/max`` channel [H, W] (required when the network reads it); ``weather``:
+        the values of ``WEATHER_CHANNELS`` [len] (required when it reads them)."""
+        from fuelrl.envs.observation import DPV_CHANNEL, LANDSCAPE_CHANNELS, WEATHER_CHANNELS
+
+        r0, r1, c0, c1 = window
+        static = self._static_channels(landscape, r0, r1, c0, c1)[0]
+
+        def plane(arr: np.ndarray | None, what: str) -> torch.Tensor:
+            if arr is None:
+                raise ValueError(f"{self.label} reads the {what} channel: pass it")
+            x = torch.as_tensor(np.ascontiguousarray(np.asarray(arr)[r0:r1, c0:c1]))
+            return x.to(self.device, torch.float32)
+
+        planes = []
+        for name in self.channels:
+            if name in LANDSCAPE_CHANNELS:
+                planes.append(static[LANDSCAPE_CHANNELS.index(name)])
+            elif name == "break":
+                planes.append(plane(breaks, "break"))
+            elif name == "burn_probability":
+                planes.append(plane(burn_probability, "burn_probability"))
+            elif name == DPV_CHANNEL:
+                planes.append(plane(dpv, DPV_CHANNEL))
+            elif name in WEATHER_CHANNELS:
+                if weather is None:
+                    raise ValueError(f"{self.label} reads the weather channels: pass weather")
+                value = float(weather[WEATHER_CHANNELS.index(name)])
+                planes.append(torch.full((r1 - r0, c1 - c0), value, device=self.device))  # as FireEnv
+            else:  # load_agent admits only known layouts
+                raise ValueError(f"{self.label}: unknown observation channel {name!r}")
+        planes.append(torch.full((r1 - r0, c1 - c0), float(budget_left), device=self.device))
+        return torch.stack(planes).unsqueeze(0).float()
+
+    def weather_values(self, problem: PlanningProblem) -> torch.Tensor | None:
+        """The values of the weather planes for ``problem``'s planning fires (None if unused)."""
+        if not self.weather_channels:
+            return None
+        from fuelrl.envs.observation import weather_planes
+
+        return weather_planes(problem.scenarios, (1, 1))[0, :, 0, 0].cpu()
+
+    # ------------------------------------------------------------------ scoring
     @torch.no_grad()
     def q_values(
         self,
@@ -194,42 +577,66 @@ class AgentPlanner(GreedyPlanner):
         burn_probability: np.ndarray,
         budget_left: float,
         dpv: np.ndarray | None = None,
+        weather: torch.Tensor | None = None,
     ):
-        """float64 [H, W] Q-values of every cell for the given state (whole or tiled, see layout).
-
-        ``dpv``: the ``dpv/max`` channel [H, W], required when the network reads it."""
+        """float64 [H, W] Q-values of every cell for the given state: one whole network pass
+        (whole or tiled, see :meth:`layout`). ``dpv``, ``weather``: see :meth:`network_input`."""
         h, w = landscape.shape
-        lay = self.layout((h, w))
-        tile = lay["tile"] or max(h, w)
-        rows, cols = _windows(h, tile, lay["margin"]), _windows(w, tile, lay["margin"])
-        layers = [breaks, burn_probability]
-        if self.dpv_channel:
-            if dpv is None:
-                raise ValueError(f"{self.label} reads the dpv/max channel: pass dpv")
-            layers.append(dpv)
-        dynamic = torch.stack([torch.as_tensor(np.asarray(x), dtype=torch.float32) for x in layers]).to(
-            self.device
-        )
-        budget = torch.tensor([[float(budget_left)]], device=self.device)
         q = np.zeros((h, w), dtype=np.float64)
-        for r0, r1, cr0, cr1 in rows:
-            for c0, c1, cc0, cc1 in cols:
-                static = self._static_channels(landscape, r0, r1, c0, c1)
-                obs = torch.cat([static, dynamic[None, :, r0:r1, c0:c1]], dim=1)
-                qw = self.qnet(obs, budget).view(r1 - r0, c1 - c0).double().cpu().numpy()
-                q[cr0:cr1, cc0:cc1] = qw[cr0 - r0 : cr1 - r0, cc0 - c0 : cc1 - c0]
+        for r0, r1, c0, c1, a0, a1, b0, b1 in self.regions((h, w)):
+            x = self.network_input(
+                landscape, (r0, r1, c0, c1), breaks, burn_probability, budget_left, dpv=dpv, weather=weather
+            )
+            qw = self.qnet(x[:, :-1], x[:, -1, 0, 0].view(1, 1)).view(r1 - r0, c1 - c0)
+            q[a0:a1, b0:b1] = qw[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0].double().cpu().numpy()
         return q
 
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
         bp, dpv = self._simulated_channels(problem, breaks)
         budget_left = (problem.budget_cells - placed) / problem.budget_cells
-        return self.q_values(problem.landscape, breaks, bp, budget_left, dpv=dpv)
+        return self.q_values(
+            problem.landscape, breaks, bp, budget_left, dpv=dpv, weather=self.weather_values(problem)
+        )
 
+    @property
+    def local(self) -> bool:
+        """Whether placement uses local rescoring: asked for, and the network is one :class:`LocalQ`
+        replays exactly (checked once per network on a small random input)."""
+        if self.rescore != "local":
+            return False
+        key = id(self.qnet)
+        if key not in self._local_checked:
+            self._local_checked[key] = supports_local_rescoring(self.qnet) and self._local_matches()
+        return self._local_checked[key]
+
+    @torch.no_grad()
+    def _local_matches(self) -> bool:
+        """Whether :class:`LocalQ` reproduces this network's forward pass (a small random input)."""
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(1, self.qnet.in_channels + 1, 20, 23, generator=g).to(self.device)
+        x[:, -1] = 0.5  # the budget-left plane is constant
+        want = self.qnet(x[:, :-1], x[:, -1, 0, 0].view(1, 1)).view(20, 23)
+        got = LocalQ(self.qnet, x.clone()).q
+        return bool(torch.allclose(got, want, rtol=1e-4, atol=1e-4 * float(want.abs().max()) + 1e-6))
+
+    # ------------------------------------------------------------------ placement
     def place(self, problem: PlanningProblem) -> tuple[np.ndarray, int, dict[str, Any]]:
         if not self.sequential:
             return super().place(problem)
+        progress = _Progress(problem.budget_cells, self.label, self.progress)
+        try:
+            with torch.no_grad():
+                if self.local:
+                    return self._place_local(problem, progress)
+                return self._place_full(problem, progress)
+        finally:
+            progress.close()
+
+    def _place_full(self, problem: PlanningProblem, progress: _Progress):
+        """One whole network pass per break (``rescore="full"``), budget_left updated per break."""
         rng = problem.generator(self.salt)
         h, w = problem.shape
+        weather = self.weather_values(problem)
         breaks = np.zeros((h, w), dtype=bool)
         order: list[np.ndarray] = []
         placed = recomputes = 0
@@ -239,16 +646,82 @@ class AgentPlanner(GreedyPlanner):
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
             while placed < stop:
                 budget_left = (problem.budget_cells - placed) / problem.budget_cells
-                q = self.q_values(problem.landscape, breaks, bp, budget_left, dpv=dpv)
+                q = self.q_values(problem.landscape, breaks, bp, budget_left, dpv=dpv, weather=weather)
                 pick = top_k_legal(q, problem.legal & ~breaks, 1, rng)
                 if pick.size == 0:
                     break
                 breaks.reshape(-1)[pick] = True
                 order.append(pick)
                 placed += 1
+                progress.update(1)
             if placed < stop:  # no legal cell left
                 break
-        return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, {"sequential": True}
+        info = {"sequential": True, "rescore": "full", "network_passes": placed}
+        return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, info
+
+    def _place_local(self, problem: PlanningProblem, progress: _Progress):
+        """Local rescoring (``rescore="local"``, see the module docstring)."""
+        rng = problem.generator(self.salt)
+        h, w = problem.shape
+        landscape = problem.landscape
+        weather = self.weather_values(problem)
+        regions = self.regions((h, w))
+        breaks = np.zeros((h, w), dtype=bool)
+        available = problem.legal.copy()
+        order: list[int] = []
+        placed = recomputes = 0
+        while placed < problem.budget_cells:
+            bp, dpv = self._simulated_channels(problem, breaks)
+            recomputes += 1
+            budget_left = (problem.budget_cells - placed) / problem.budget_cells
+            states = []
+            score = np.full((h, w), -np.inf)
+            for region in regions:
+                r0, r1, c0, c1, a0, a1, b0, b1 = region
+                x = self.network_input(
+                    landscape, (r0, r1, c0, c1), breaks, bp, budget_left, dpv=dpv, weather=weather
+                )
+                state = LocalQ(self.qnet, x)
+                states.append((region, state))
+                q = state.q[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0].double().cpu().numpy()
+                score[a0:a1, b0:b1] = np.where(available[a0:a1, b0:b1], q, -np.inf)
+            best = _Argmax(score, rng.permutation(h * w))
+            stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
+            with _one_thread(self.device):
+                placed = self._local_interval(states, best, breaks, available, order, placed, stop, progress)
+            if placed < stop:  # no legal cell left
+                break
+        info = {"sequential": True, "rescore": "local", "network_passes": recomputes * len(regions)}
+        return np.asarray(order, dtype=np.int64), recomputes, info
+
+    def _local_interval(self, states, best, breaks, available, order, placed, stop, progress) -> int:
+        """Place breaks until ``stop`` (or no legal cell is left), each followed by the local update
+        of the Q map of every window holding it; returns the count of breaks placed so far."""
+        w = breaks.shape[1]
+        break_ch = self.channels.index("break")
+        while placed < stop:
+            cell = best.pop()
+            if cell is None:
+                break
+            r, c = cell
+            breaks[r, c] = True
+            available[r, c] = False
+            order.append(r * w + c)
+            placed += 1
+            progress.update(1)
+            if placed == stop:
+                break  # the next simulation rescores everything
+            for (r0, r1, c0, c1, a0, a1, b0, b1), state in states:
+                if not (r0 <= r < r1 and c0 <= c < c1):
+                    continue
+                q0, q1, p0, p1 = state.update(break_ch, np.array([r - r0]), np.array([c - c0]))
+                # the changed box, in landscape coordinates, within this window's core
+                g0, g1 = max(q0 + r0, a0), min(q1 + r0, a1)
+                e0, e1 = max(p0 + c0, b0), min(p1 + c0, b1)
+                if g0 < g1 and e0 < e1:
+                    q = state.q[g0 - r0 : g1 - r0, e0 - c0 : e1 - c0].double().cpu().numpy()
+                    best.set(g0, g1, e0, e1, np.where(available[g0:g1, e0:e1], q, -np.inf))
+        return placed
 
     def _simulated_channels(self, problem: PlanningProblem, breaks: np.ndarray):
         """Burn probability and (for a DPV network) the ``dpv/max`` channel of the planning fires

@@ -1,4 +1,5 @@
-"""The agent planner: loads a checkpoint, follows the planner rules, tiles large landscapes exactly."""
+"""The agent planner: loads a checkpoint, follows the planner rules, tiles large landscapes exactly,
+rescores locally after each break, rebuilds the observation by channel name, ships as ``pretrained``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fuelrl.agents import DQNAgent
 from fuelrl.baselines import make_planner
 from fuelrl.baselines.agent import AgentPlanner, _windows, receptive_radius
 from fuelrl.envs.observation import OBSERVATION_CHANNELS
+from fuelrl.errors import InputError
 from fuelrl.models import QNetConfig
 
 from .helpers import small_problem
@@ -164,7 +166,7 @@ def test_dpv_network_gets_the_dpv_baseline_signal_and_follows_the_rules(dpv_chec
 
 def test_sequential_placement_reruns_the_network_per_break_but_simulates_as_often(dpv_checkpoint):
     path, names = dpv_checkpoint
-    planner = AgentPlanner(path)  # sequential by default
+    planner = AgentPlanner(path, rescore="full")  # sequential by default
     planner.qnet = _ChannelNet(planner.qnet.config, len(names), names.index("dpv/max"))
     problem = small_problem(budget=10, recompute_every=4)
     simulations = 0
@@ -180,3 +182,180 @@ def test_sequential_placement_reruns_the_network_per_break_but_simulates_as_ofte
     assert plan.cells == 10 and not (plan.breaks & ~problem.legal).any()
     assert plan.recomputes == simulations == 3  # 4 + 4 + 2 breaks
     assert planner.qnet.calls == 10  # one network pass per break
+
+
+# --------------------------------------------------------------------------- local rescoring
+
+
+def _save(tmp_path, stem: str, names, net: QNetConfig, seed: int = 0):
+    torch.manual_seed(seed)
+    agent = DQNAgent(in_channels=len(names), observation_channels=list(names), net=net)
+    path = tmp_path / f"{stem}.ckpt"
+    torch.save(
+        {
+            "state_dict": agent.state_dict(),
+            "hyper_parameters": dict(agent.hparams),
+            "pytorch-lightning_version": lightning.__version__,
+        },
+        path,
+    )
+    return path
+
+
+def _nets():
+    nets = [QNetConfig(width=8, blocks=3, dilations=[1, 2, 4], norm_groups=2)]
+    if "dpv_residual" in QNetConfig.__dataclass_fields__:  # Q = correction + gain x dpv/max
+        nets.append(QNetConfig(width=8, blocks=2, norm_groups=2, dpv_residual=True, dpv_gain_init=0.7))
+    return nets
+
+
+@pytest.mark.parametrize("net", _nets())
+def test_local_updates_equal_a_whole_pass_with_the_same_statistics(tmp_path, net):
+    from fuelrl.baselines.agent import LocalQ, supports_local_rescoring
+    from fuelrl.envs.observation import channel_layout
+
+    names = channel_layout(dpv_channel=True)
+    planner = AgentPlanner(_save(tmp_path, "n", names, net))
+    qnet = planner.qnet
+    assert supports_local_rescoring(qnet) and planner.local
+    for p in qnet.parameters():  # non-trivial weights everywhere (the dpv head starts at zero)
+        p.data.add_(0.1 * torch.randn_like(p))
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(1, len(names) + 1, 37, 29, generator=g)
+    x[:, -1] = 0.4  # budget-left plane
+    with torch.no_grad():
+        whole = qnet(x[:, :-1], torch.tensor([[0.4]])).view(37, 29)
+        state = LocalQ(qnet, x.clone())
+        torch.testing.assert_close(state.q, whole, rtol=1e-5, atol=1e-5)
+        brk = names.index("break")
+        for r, c in [(0, 0), (18, 14), (36, 28), (5, 27), (19, 14)]:  # corners, centre, neighbours
+            box = state.update(brk, np.array([r]), np.array([c]))
+            x[0, brk, r, c] = 1.0
+            fresh = LocalQ(qnet, x.clone(), norms=state.norms)  # a whole pass, statistics frozen
+            torch.testing.assert_close(state.q, fresh.q, rtol=1e-5, atol=1e-5)
+            radius = receptive_radius(qnet)
+            assert box[0] >= r - radius and box[1] <= r + radius + 1
+        # frozen statistics are an approximation of the whole pass, a small one
+        now = qnet(x[:, :-1], torch.tensor([[0.4]])).view(37, 29)
+        assert (state.q - now).abs().max() < 0.05 * now.abs().max()
+
+
+def test_local_and_full_rescoring_plan_alike(checkpoint):
+    path, _ = checkpoint
+    plans = {}
+    for mode in ("local", "full"):
+        planner = AgentPlanner(path, rescore=mode)
+        plans[mode] = planner.plan(small_problem(size=40, budget=40, recompute_every=10))
+        assert plans[mode].cells == 40 and plans[mode].recomputes == 4
+        assert plans[mode].info["rescore"] == mode
+    same = (plans["local"].breaks & plans["full"].breaks).sum() / 40
+    assert same >= 0.75, same
+    again = AgentPlanner(path).plan(small_problem(size=40, budget=40, recompute_every=10))
+    np.testing.assert_array_equal(plans["local"].order, again.order)
+
+
+def test_local_rescoring_tiled_follows_the_rules(checkpoint):
+    path, _ = checkpoint
+    problem = small_problem(size=40, budget=30, recompute_every=10)
+    plan = AgentPlanner(path, tile_size=16).plan(problem)
+    assert plan.cells == 30 and plan.info["rescore"] == "local"
+    assert not (plan.breaks & ~problem.legal).any()
+
+
+def test_unrecognised_network_falls_back_to_full_passes(checkpoint):
+    path, _ = checkpoint
+    planner = AgentPlanner(path)
+    planner.qnet = _BurnProbabilityNet(planner.qnet.config)
+    assert not planner.local and planner.layout((32, 32))["rescore"] == "full"
+    assert AgentPlanner(path, rescore="full").layout((32, 32))["rescore"] == "full"
+    with pytest.raises(InputError, match="rescore"):
+        AgentPlanner(path, rescore="windows")
+
+
+# --------------------------------------------------------------------------- observation layout
+
+
+@pytest.mark.parametrize("dpv", [False, True])
+@pytest.mark.parametrize("weather", [False, True])
+def test_every_channel_layout_loads_and_is_rebuilt_by_name(tmp_path, dpv, weather):
+    from fuelrl.envs.observation import LANDSCAPE_CHANNELS, WEATHER_CHANNELS, channel_layout, weather_planes
+
+    names = channel_layout(dpv_channel=dpv, weather_channels=weather)
+    planner = AgentPlanner(_save(tmp_path, "l", names, QNetConfig(width=8, blocks=1, norm_groups=2)))
+    assert planner.channels == names
+    assert planner.dpv_channel == dpv and planner.weather_channels == weather
+    problem = small_problem(size=24)
+    ls = problem.landscape
+    rng = np.random.default_rng(0)
+    breaks, bp, dpv_map = rng.random(ls.shape) < 0.1, rng.random(ls.shape), rng.random(ls.shape)
+    wx = planner.weather_values(problem)
+    x = planner.network_input(ls, (0, 24, 0, 24), breaks, bp, 0.25, dpv=dpv_map, weather=wx)[0]
+    assert x.shape == (len(names) + 1, 24, 24)
+    static = planner._static_channels(ls, 0, 24, 0, 24)[0]
+    for i, name in enumerate(LANDSCAPE_CHANNELS):
+        torch.testing.assert_close(x[names.index(name)], static[i])
+    np.testing.assert_array_equal(x[names.index("break")].numpy(), breaks.astype(np.float32))
+    np.testing.assert_allclose(x[names.index("burn_probability")].numpy(), bp, rtol=1e-6)
+    np.testing.assert_array_equal(x[-1].numpy(), 0.25)
+    if dpv:
+        assert names[-1] == "dpv/max"
+        np.testing.assert_allclose(x[names.index("dpv/max")].numpy(), dpv_map, rtol=1e-6)
+    if weather:
+        planes = weather_planes(problem.scenarios, ls.shape)[0]
+        for i, name in enumerate(WEATHER_CHANNELS):
+            torch.testing.assert_close(x[names.index(name)], planes[i])
+        plan = planner.plan(small_problem(size=24, budget=8, recompute_every=4))
+        assert plan.cells == 8
+    else:
+        assert wx is None
+
+
+def test_an_unknown_layout_is_a_one_line_error(tmp_path):
+    names = [*OBSERVATION_CHANNELS[::-1]]  # the right names in the wrong order
+    path = _save(tmp_path, "bad", names, QNetConfig(width=8, blocks=1, norm_groups=2))
+    with pytest.raises(InputError, match="observation channels") as err:
+        AgentPlanner(path)
+    assert "\n" not in str(err.value) and "channel_layout" in str(err.value)
+
+
+# --------------------------------------------------------------------------- pretrained, progress
+
+
+def test_pretrained_policy_resolves_to_the_packaged_checkpoint(checkpoint, tmp_path, monkeypatch):
+    import shutil
+
+    from fuelrl.baselines import agent as agent_module
+    from fuelrl.baselines.evaluation import build_planners
+
+    path, _ = checkpoint
+    packaged = tmp_path / "pkg" / "fuelrl_pretrained.ckpt"
+    packaged.parent.mkdir()
+    shutil.copy(path, packaged)
+    monkeypatch.setattr(agent_module, "pretrained_checkpoint_path", lambda: packaged)
+    planner = make_planner("pretrained")
+    assert isinstance(planner, AgentPlanner) and planner.label == "pretrained"
+    assert planner.checkpoint == packaged
+    assert list(build_planners(["dpv", "pretrained"])) == ["dpv", "pretrained"]
+    plan = planner.plan(small_problem(budget=6, recompute_every=3))
+    assert plan.policy == "pretrained" and plan.cells == 6
+    monkeypatch.setattr(agent_module, "pretrained_checkpoint_path", lambda: tmp_path / "none.ckpt")
+    with pytest.raises(InputError, match="pretrained") as err:
+        make_planner("pretrained")
+    assert "\n" not in str(err.value)
+
+
+def test_the_packaged_checkpoint_path_is_package_data():
+    from fuelrl.baselines.agent import pretrained_checkpoint_path
+
+    path = pretrained_checkpoint_path()
+    assert path.name == "fuelrl_pretrained.ckpt" and path.parent.name == "pretrained"
+    assert path.parent.parent.name == "fuelrl"
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(checkpoint, capsys):
+    path, _ = checkpoint
+    AgentPlanner(path, progress=True).plan(small_problem(budget=6, recompute_every=3))
+    err = capsys.readouterr().err
+    assert "breaks" in err and "6/6" in err
+    AgentPlanner(path).plan(small_problem(budget=6, recompute_every=3))  # stderr is not a TTY here
+    assert capsys.readouterr().err == ""
