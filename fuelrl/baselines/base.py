@@ -29,6 +29,7 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
+from fuelrl.simulators.fields import SpreadFields
 
 #: recomputations of the score map a greedy planner makes over its budget by default
 DEFAULT_RECOMPUTES = 20
@@ -122,16 +123,20 @@ class PlanningProblem:
             return self.backend.simulate(self.tiles, b, self.scenarios)
         return self.backend.simulate_prepared(prepared, b)
 
-    def spread_fields(self) -> list | None:
-        """The prepared spread fields (no breaks) in the physics format the DPV trees use on the
-        tiles' device, or ``None`` when the backend prepared nothing (then DPV computes them)."""
-        from fuelrl.simulators.engine import prepared_spread
+    def spread_fields(self) -> SpreadFields | None:
+        """The spread fields (no breaks) the backend prepared for the planning fires
+        (``PreparedFires.spread``), or ``None`` when it provided none (DPV then computes them)."""
+        prepared = self.prepared
+        return None if prepared is None else prepared.spread
 
+    def prepared_fires(self) -> PreparedFires:
+        """The planning fires as a :class:`PreparedFires` on the tiles' device: the backend's
+        (with whatever it precomputed) or, for a backend without ``prepare``, a bare one."""
+        dev = self.tiles.device
         prepared = self.prepared
         if prepared is None:
-            return None
-        dev = self.tiles.device
-        return prepared_spread(prepared, numpy=dev.type == "cpu", dtype=torch.float64, device=dev)
+            return PreparedFires(self.tiles, self.scenarios.to(dev), self.backend.options)
+        return prepared
 
     def generator(self, salt: int) -> np.random.Generator:
         """A numpy generator derived from the problem's seed and ``salt`` (one per use)."""

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
-from fuelrl.simulators.spread import TileSpread
+from fuelrl.simulators.fields import SpreadFields
 from fuelrl.simulators.trees import (
     CENTRE_CROSSINGS,
     centre_travel_times,
@@ -38,7 +38,7 @@ def downstream_protection_value(
     options: SimulationOptions,
     *,
     value_ha: torch.Tensor | np.ndarray | None = None,
-    spread: list[TileSpread] | None = None,
+    spread: SpreadFields | None = None,
 ) -> torch.Tensor:
     """DPV of every cell of one tile, ha per fire (see :mod:`fuelrl.simulators.trees`).
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from fuelrl.baselines.base import GreedyPlanner, Planner, PlanningProblem
-from fuelrl.baselines.dpv import downstream_protection_value
+from fuelrl.simulators.trees import dpv
 
 
 class RandomPlanner(Planner):
@@ -59,14 +59,12 @@ class DPVPlanner(GreedyPlanner):
 
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
         result = problem.simulate(breaks)
-        dev = problem.tiles.device
-        dpv = downstream_protection_value(
-            problem.tiles,
+        prepared = problem.prepared_fires()
+        dev = prepared.tiles.device
+        value = dpv(
+            prepared,
             torch.as_tensor(breaks[None], device=dev),
-            problem.scenarios.to(dev),
             result.arrival_min.to(dev),
-            problem.backend.options,
             value_ha=self.value_ha,
-            spread=problem.spread_fields(),
         )
-        return dpv.detach().cpu().numpy()
+        return value[0].detach().cpu().numpy()

@@ -116,11 +116,12 @@ def physics_seconds(tiles, breaks, scenarios) -> float:
     """Seconds the numpy physics + edge times take for the run's weather groups (once each)."""
     from fuelrl.simulators.base import SimulationOptions
     from fuelrl.simulators.mtt import edge_times
-    from fuelrl.simulators.spread import inverse_ros, weather_groups
+    from fuelrl.simulators.spread import PhysicsFormat, inverse_ros, weather_groups
 
+    NUMPY = PhysicsFormat.for_device("cpu")
     groups = weather_groups(scenarios)
     start = time.perf_counter()
-    inv, _ = inverse_ros(tiles, breaks, groups, np.arange(len(groups)), SimulationOptions(), numpy=True)
+    inv, _ = inverse_ros(tiles, breaks, groups, np.arange(len(groups)), SimulationOptions(), NUMPY)
     edge_times(inv, tiles.cell_size_m)
     return time.perf_counter() - start
 
@@ -133,14 +134,15 @@ def gil_check(land: Any, repeats: int = 3) -> dict[str, float]:
     from fuelrl.simulators.base import SimulationOptions, TileBatch
     from fuelrl.simulators.mtt import edge_times, ignition_corners
     from fuelrl.simulators.solvers import corner_graph, pull_weights, relax_min_plus, solve_dijkstra
-    from fuelrl.simulators.spread import inverse_ros, weather_groups
+    from fuelrl.simulators.spread import PhysicsFormat, inverse_ros, weather_groups
 
+    NUMPY = PhysicsFormat.for_device("cpu")
     tiles = TileBatch.stack([land])
     h, w = land.shape
     scenarios = scenarios_for([land], 16, False)
     groups = weather_groups(scenarios)
     inv, burn = inverse_ros(
-        tiles, torch.zeros(tiles.shape, dtype=torch.bool), groups, [0], SimulationOptions()
+        tiles, torch.zeros(tiles.shape, dtype=torch.bool), groups, [0], SimulationOptions(), NUMPY
     )
     times = edge_times(inv, tiles.cell_size_m)[0]
     graph = corner_graph(h, w).matrix(times)

@@ -1,6 +1,6 @@
 """Fire-path trees (DPV maps) of the same fires on growing landscapes: their cost per fire.
 
-A DPV map (:func:`fuelrl.simulators.trees.downstream_protection_value_batch`) builds each fire's
+A DPV map (:func:`fuelrl.simulators.trees.dpv`) builds each fire's
 minimum-travel-time tree on the window of what it burned, so for fires of the same size its cost
 per fire should stay flat as the landscape grows. This benchmark checks that: the *same* fires
 (ignitions at the same offsets from the centre, the same weather and duration) on flat, uniform
@@ -66,7 +66,7 @@ def bench_trees(sizes=(256, 512, 1024), repeats: int = 3) -> dict[str, Any]:
     """ms per fire of the DPV trees and of one simulation of the same fires, per landscape size."""
     from fuelrl import registry
     from fuelrl.simulators.base import TileBatch
-    from fuelrl.simulators.trees import downstream_protection_value_batch
+    from fuelrl.simulators.trees import dpv
 
     backend = registry.create("numpy")
     rows = []
@@ -84,12 +84,8 @@ def bench_trees(sizes=(256, 512, 1024), repeats: int = 3) -> dict[str, Any]:
         sim_s = rp.timed_repeats(simulate, repeats)
         arrival = result["r"].arrival_min
 
-        def trees(
-            tiles=tiles, breaks=breaks, scenarios=scenarios, arrival=arrival, prepared=prepared
-        ) -> None:
-            downstream_protection_value_batch(
-                tiles, breaks, scenarios, arrival, backend.options, spread=prepared.state
-            )
+        def trees(breaks=breaks, arrival=arrival, prepared=prepared) -> None:
+            dpv(prepared, breaks, arrival)
 
         dpv_s = rp.timed_repeats(trees, repeats)
         row = {
@@ -106,7 +102,8 @@ def bench_trees(sizes=(256, 512, 1024), repeats: int = 3) -> dict[str, Any]:
         row["dpv_vs_smallest"] = rp.ratio(row["dpv_ms_per_fire"], base)
     return {
         "what": (
-            f"DPV trees (downstream_protection_value_batch, prepared spread fields) of {len(OFFSETS)} fires "
+            "DPV trees (fuelrl.simulators.trees.dpv on the backend's prepared spread fields) of "
+            f"{len(OFFSETS)} fires "
             f"at fixed offsets from the centre of flat GR2 grass landscapes, winds {WIND_MPH} mph from "
             f"225 deg, {DURATION_MIN:g} min; beside one numpy simulate_prepared of the same fires"
         ),

@@ -27,14 +27,13 @@ from fuelrl.envs.observation import (
     OBSERVATION_CHANNELS,
     WEATHER_CHANNELS,
     channel_layout,
-    dpv_channel,
     landscape_channels,
+    normalised_dpv,
     weather_planes,
 )
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
-from fuelrl.simulators.engine import prepared_spread
 
 log = logging.getLogger(__name__)
 
@@ -346,21 +345,9 @@ class FireEnv(EnvBase):
         return prepared, breaks, self.backend.simulate_prepared(prepared, breaks)
 
     def _dpv_of(self, prepared, breaks: torch.Tensor, result) -> torch.Tensor:
-        """The ``dpv/max`` map [n, H, W] of grown fires (see :func:`dpv_channel`)."""
-        spread = prepared_spread(
-            prepared,
-            numpy=self.sim_device.type == "cpu",
-            dtype=torch.float64,
-            device=self.sim_device,
-        )
-        return dpv_channel(
-            prepared.tiles,
-            breaks,
-            prepared.scenarios,
-            result.arrival_min.to(self.sim_device),
-            self.backend.options,
-            spread=spread,
-        ).to(self.sim_device)
+        """The ``dpv/max`` map [n, H, W] of grown fires (see :func:`normalised_dpv`; it reads the
+        backend's prepared spread fields, ``prepared.spread``, when there are any)."""
+        return normalised_dpv(prepared, breaks, result.arrival_min.to(self.sim_device)).to(self.sim_device)
 
     def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
         """Grow the fires of ``slots`` with their current breaks; store the burn probability, the

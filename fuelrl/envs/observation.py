@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
-from fuelrl.simulators.spread import TileSpread
-from fuelrl.simulators.trees import downstream_protection_value_batch
+from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.fields import SpreadFields
+from fuelrl.simulators.trees import dpv
 
 #: Fuel-model groups of Scott & Burgan (2005) by code range, with the Anderson (1982) models that
 #: play the same role (1-3 grass, 4-7 shrub, 8-9 timber litter, 10 timber understory, 11-13 slash).
@@ -111,6 +111,22 @@ def landscape_channels(
     return out * valid_f.unsqueeze(1)
 
 
+def normalised_dpv(prepared: PreparedFires, breaks: torch.Tensor, arrival_min: torch.Tensor) -> torch.Tensor:
+    """float32 [B, H, W]: the ``"dpv/max"`` channel, DPV divided by its maximum over each tile.
+
+    DPV (:func:`fuelrl.simulators.trees.dpv`) is the expected area, ha per fire, whose fire arrival
+    passes through the cell in the fires' minimum-travel-time trees, with the ``breaks`` in place
+    (``arrival_min`` [B, F, H, W] grown with them); it reads the spread fields the backend
+    prepared (``prepared.spread``) when there are any. Divided by the tile's maximum it lies in
+    [0, 1] whatever the tile's size, fire count or fire size (the same scale on a 32-cell training
+    tile and a whole landscape); 0 on a tile where nothing burns. Treated cells and cells no fire
+    reaches are 0.
+    """
+    value = dpv(prepared, breaks, arrival_min)
+    top = value.flatten(1).amax(dim=1).view(-1, 1, 1)
+    return torch.where(top > 0, value / top.clamp_min(1e-12), 0.0).float()
+
+
 def dpv_channel(
     tiles: TileBatch,
     breaks: torch.Tensor,
@@ -118,21 +134,12 @@ def dpv_channel(
     arrival_min: torch.Tensor,
     options: SimulationOptions,
     *,
-    spread: list[TileSpread] | None = None,
+    spread: SpreadFields | None = None,
 ) -> torch.Tensor:
-    """float32 [B, H, W]: the ``"dpv/max"`` channel, DPV divided by its maximum over each tile.
-
-    DPV (:func:`fuelrl.simulators.trees.downstream_protection_value_batch`) is the expected area,
-    ha per fire, whose fire arrival passes through the cell in the fires' minimum-travel-time trees,
-    with the ``breaks`` in place (``arrival_min`` [B, F, H, W] grown with them). Divided by the
-    tile's maximum it lies in [0, 1] whatever the tile's size, fire count or fire size (the same
-    scale on a 32-cell training tile and a whole landscape); 0 on a tile where nothing burns.
-    Treated cells and cells no fire reaches are 0. ``spread``: the tiles' prepared spread fields
-    (:func:`fuelrl.simulators.engine.prepared_spread`), so only the break cells are recomputed.
-    """
-    dpv = downstream_protection_value_batch(tiles, breaks, scenarios, arrival_min, options, spread=spread)
-    top = dpv.flatten(1).amax(dim=1).view(-1, 1, 1)
-    return torch.where(top > 0, dpv / top.clamp_min(1e-12), 0.0).float()
+    """:func:`normalised_dpv` of ``tiles`` and their fires ``scenarios`` (with their prepared
+    spread fields ``spread`` when known, e.g. ``PlanningProblem.spread_fields()``)."""
+    prepared = PreparedFires(tiles=tiles, scenarios=scenarios, options=options, spread=spread)
+    return normalised_dpv(prepared, breaks, arrival_min)
 
 
 #: optional constant planes describing the fires' weather (``EnvConfig.weather_channels``), placed

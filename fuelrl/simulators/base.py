@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from fuelrl.errors import InputError
+from fuelrl.simulators.fields import SpreadFields
 
 #: order of the fuel moisture classes along the last axis of ``ScenarioSet.moisture_fraction``
 MOISTURE_CLASSES = ("1h", "10h", "100h", "herb", "woody")
@@ -190,12 +191,18 @@ class PreparedFires:
 
     Made by :meth:`SimulatorBackend.prepare` and passed to :meth:`SimulatorBackend.simulate_prepared`
     with break masks that change from call to call (FireEnv steps, greedy planners): everything
-    that depends only on the tiles and the fires (for the built-in backends: the directional spread
-    rates of every cell for every weather group) is computed once, and only the break cells are
-    redone per call. ``state`` is the backend's own, one entry per tile (``None``: nothing
-    precomputed, the default for plugins); ``owner`` names the backend and physics format that made
-    it, so another backend ignores it. :meth:`index` and :meth:`update` select and replace tiles
-    (sub-batches, partial resets) without recomputing the others.
+    that depends only on the tiles and the fires is computed once, and only the break cells are
+    redone per call.
+
+    ``spread`` (optional, typed, part of the contract): the directional spread rates without
+    breaks of every weather group (:class:`~fuelrl.simulators.fields.SpreadFields`). The built-in
+    backends fill it; the fire-path trees (:func:`fuelrl.simulators.trees.dpv`, FireEnv's DPV
+    channel, the DPV planner) read it instead of rerunning the physics, and a backend that
+    computes in the same format may reuse it. ``None``: nothing provided (DPV then runs the
+    built-in physics on each fire's window). ``state`` is the backend's own private cache, one
+    entry per tile (``None`` by default); ``owner`` names the backend that made it, so another
+    backend ignores it. :meth:`index` and :meth:`update` select and replace tiles (sub-batches,
+    partial resets) without recomputing the others.
     """
 
     tiles: TileBatch
@@ -203,6 +210,7 @@ class PreparedFires:
     options: SimulationOptions
     state: list[Any] | None = None
     owner: str = ""
+    spread: SpreadFields | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -217,6 +225,7 @@ class PreparedFires:
             tiles=self.tiles.index(idx),
             scenarios=self.scenarios.index(idx),
             state=None if self.state is None else [self.state[i] for i in rows],
+            spread=None if self.spread is None else self.spread.index(rows),
         )
 
     def update(self, slots: Any, new: PreparedFires) -> PreparedFires:
@@ -243,8 +252,15 @@ class PreparedFires:
             state = list(self.state)
             for i, s in zip(rows.tolist(), new.state, strict=True):
                 state[i] = s
+        spread = None
+        if self.spread is not None and new.spread is not None:
+            spread = self.spread.update(rows.tolist(), new.spread)
         return replace(
-            self, tiles=put(self.tiles, new.tiles), scenarios=put(self.scenarios, new.scenarios), state=state
+            self,
+            tiles=put(self.tiles, new.tiles),
+            scenarios=put(self.scenarios, new.scenarios),
+            state=state,
+            spread=spread,
         )
 
 

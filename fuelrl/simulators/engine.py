@@ -25,16 +25,22 @@ from fuelrl.simulators.base import (
     SimulatorBackend,
     TileBatch,
 )
+from fuelrl.simulators.fields import PhysicsFormat, SpreadFields
 from fuelrl.simulators.mtt import PAD, cell_arrival, corner_limit_min, edge_times, ignition_corners
 from fuelrl.simulators.solvers import corner_graph, pull_weights, relax_min_plus, solve_dijkstra
 from fuelrl.simulators.spread import (
     PREPARE_MAX_MB,
-    TileSpread,
     WeatherGroups,
     group_inverse_ros,
     prepare_spread,
     weather_groups,
 )
+
+#: the owner of the built-in backends' PreparedFires: they reuse ``spread`` only from each other
+BUILTIN_OWNER = "fuelrl.builtin"
+
+#: the numpy solvers' format (the relaxation and edge times in float32)
+NUMPY_F32 = PhysicsFormat(np, torch.float32)
 
 #: edge times per relaxation batch on a CPU: fires with their own weather are batched so that
 #: their edge times stay about this size (beyond the L2 cache the relaxation is memory-bound)
@@ -98,16 +104,17 @@ def solve_fires_dijkstra(
     plan: FirePlan,
     fire_idx: np.ndarray,
     options: SimulationOptions,
-    spread: list[TileSpread] | None = None,
+    spread: SpreadFields | None = None,
 ) -> np.ndarray:
     """Cell arrival times [n, H, W] (float32, min) of the fires ``fire_idx`` with scipy's Dijkstra.
 
-    ``spread``: the tiles' prepared spread fields (:func:`~fuelrl.simulators.spread.prepare_spread`,
-    numpy), or ``None`` to run the physics here."""
+    ``spread``: the tiles' prepared spread fields (:func:`~fuelrl.simulators.spread.prepare_spread`),
+    or ``None`` to run the physics here."""
     _, _, h, w = plan.shape
     gids = plan.groups.group_of_fire.reshape(-1)[fire_idx]
     unique, local = np.unique(gids, return_inverse=True)
-    inv, burn = group_inverse_ros(tiles, breaks, plan.groups, unique, options, numpy=True, spread=spread)
+    physics = PhysicsFormat.for_device("cpu")
+    inv, burn = group_inverse_ros(tiles, breaks, plan.groups, unique, options, physics, spread=spread)
     times = edge_times(inv, tiles.cell_size_m)
     graph = corner_graph(h, w)
     out = np.full((fire_idx.size, h, w), np.inf, dtype=np.float32)
@@ -131,44 +138,26 @@ def spread_fields(
     plan: FirePlan,
     group_ids: np.ndarray,
     options: SimulationOptions,
+    solver: PhysicsFormat,
     *,
-    use_torch: bool,
-    dtype: torch.dtype = torch.float32,
     physics_dtype: torch.dtype = torch.float64,
-    spread: list[TileSpread] | None = None,
+    spread: SpreadFields | None = None,
 ) -> tuple[Any, Any]:
-    """Edge times [G', 16, H+1, W+1] and burnable cells [G', H, W] of the weather groups ``group_ids``.
+    """Edge times [G', 16, H+1, W+1] and burnable cells [G', H, W] of the weather groups ``group_ids``,
+    in the ``solver``'s format (numpy float32 for the CPU solvers; torch tensors on the tiles'
+    device in the relaxation's dtype for the torch backend).
 
-    ``use_torch=False``: numpy, physics in float64 (as the reference), edge times float32.
-    ``use_torch=True``: tensors on the tiles' device, edge times in ``dtype``; the physics runs in
-    numpy on a CPU device (the same numbers as the reference, and faster than torch float64 there)
-    and in torch with ``physics_dtype`` on a GPU.
-
-    The physics stays in float64 by default: its thresholds (crown fire initiation, the wind
-    limit) turn a float32 rounding into a spread rate several times larger in a few cells, which
-    would break the agreement between backends. Edge times and the relaxation are safe in float32.
-
-    ``spread``: the tiles' prepared spread fields in the same physics format (numpy on a CPU
-    device, ``physics_dtype`` tensors on a GPU); only the break cells are then recomputed.
+    The physics runs in :meth:`PhysicsFormat.for_device` of the solver's device (numpy float64 on
+    a CPU, torch ``physics_dtype`` elsewhere). It stays in float64 by default: its thresholds
+    (crown fire initiation, the wind limit) turn a float32 rounding into a spread rate several
+    times larger in a few cells, which would break the agreement between backends. Edge times and
+    the relaxation are safe in float32. ``spread``: the tiles' prepared spread fields; only the
+    break cells are then recomputed.
     """
-    device = tiles.device if use_torch else torch.device("cpu")
-    physics_numpy = (not use_torch) or device.type == "cpu"
-    inv, burn = group_inverse_ros(
-        tiles,
-        breaks,
-        plan.groups,
-        group_ids,
-        options,
-        numpy=physics_numpy,
-        dtype=physics_dtype,
-        spread=spread,
-    )
+    physics = PhysicsFormat.for_device(solver.device, physics_dtype)
+    inv, burn = group_inverse_ros(tiles, breaks, plan.groups, group_ids, options, physics, spread=spread)
     times = edge_times(inv, tiles.cell_size_m)
-    if not use_torch:
-        return times.astype(np.float32), burn
-    if physics_numpy:
-        return torch.from_numpy(times).to(device=device, dtype=dtype), torch.from_numpy(burn).to(device)
-    return times.to(dtype), burn
+    return solver.asarray(times), solver.asarray(burn, bool)
 
 
 def solve_fires_relax(
@@ -177,19 +166,16 @@ def solve_fires_relax(
     plan: FirePlan,
     fire_idx: np.ndarray,
     options: SimulationOptions,
+    solver: PhysicsFormat,
     *,
-    use_torch: bool,
-    dtype: torch.dtype = torch.float32,
     physics_dtype: torch.dtype = torch.float64,
     window_margin: int = 32,
     fields: tuple[Any, Any, np.ndarray] | None = None,
 ) -> Any:
-    """Cell arrival times [n, H, W] of the fires ``fire_idx`` by batched min-plus relaxation.
-
-    Returns a numpy array (``use_torch=False``: relaxation in numpy, float32) or a tensor on the
-    tiles' device (``use_torch=True``: relaxation in torch in ``dtype``). The spread fields come
-    from :func:`spread_fields` (computed here, or given as ``fields = (times, burn, group_ids)``
-    when the caller shares them between calls).
+    """Cell arrival times [n, H, W] of the fires ``fire_idx`` by batched min-plus relaxation, an
+    array of the ``solver`` format (numpy float32, or tensors on the tiles' device). The spread
+    fields come from :func:`spread_fields` (computed here, or given as ``fields = (times, burn,
+    group_ids)`` when the caller shares them between calls).
 
     Each fire is solved on its own window around its ignition (``window_margin`` cells each side),
     grown until exact (see :func:`_solve_fire_windows`); fires of one weather group are batched
@@ -199,31 +185,15 @@ def solve_fires_relax(
     gids = plan.groups.group_of_fire.reshape(-1)[fire_idx]
     if fields is None:
         unique, local = np.unique(gids, return_inverse=True)
-        times, burn = spread_fields(
-            tiles,
-            breaks,
-            plan,
-            unique,
-            options,
-            use_torch=use_torch,
-            dtype=dtype,
-            physics_dtype=physics_dtype,
-        )
+        times, burn = spread_fields(tiles, breaks, plan, unique, options, solver, physics_dtype=physics_dtype)
     else:
         times, burn, group_ids = fields
         unique = np.asarray(group_ids)
         local = np.searchsorted(unique, gids)
         if not np.array_equal(unique[local], gids):
             raise ValueError("fields do not cover the weather groups of these fires")
-    device = tiles.device if use_torch else torch.device("cpu")
-    burn_np = burn.cpu().numpy() if use_torch else burn
-    start_full = _start_corners(plan, fire_idx, burn_np, local)  # [n, H+1, W+1] numpy
-    out_shape = (fire_idx.size, h, w)
-    out = (
-        torch.full(out_shape, math.inf, device=device)
-        if use_torch
-        else np.full(out_shape, np.inf, np.float32)
-    )
+    start_full = _start_corners(plan, fire_idx, solver.to_numpy(burn), local)  # [n, H+1, W+1] numpy
+    out = solver.full((fire_idx.size, h, w), math.inf, dtype=None if solver.is_numpy else torch.float32)
     lit = np.flatnonzero(np.isfinite(start_full).any(axis=(1, 2)))
     if lit.size == 0:
         return out
@@ -231,7 +201,7 @@ def solve_fires_relax(
     present = np.unique(local[lit])
     key = local[lit] if lit.size >= 4 * present.size else np.zeros(lit.size, np.int64)
     batches = [lit[key == k] for k in np.unique(key)]
-    if device.type == "cpu":
+    if solver.device.type == "cpu":
         # fires with their own edge times: sub-batches whose edge times fit in a CPU cache (the
         # relaxation is memory-bound once they do not)
         per_fire = 16 * (h + 1) * (w + 1 + 2 * PAD) * 4
@@ -256,8 +226,8 @@ def solve_fires_relax(
             plan.duration_min[fire_idx[sel]],
             out,
             sel,
+            solver,
             margin=max(1, int(window_margin)),
-            dtype=dtype if use_torch else None,
         )
     return out
 
@@ -271,9 +241,9 @@ def _solve_fire_windows(
     duration: np.ndarray,
     out: Any,
     out_rows: np.ndarray,
+    fmt: PhysicsFormat,
     *,
     margin: int,
-    dtype: torch.dtype | None,
 ) -> None:
     """Relax fires each on its own window around its ignition, growing the windows of the fires
     that reach their border until none does; writes cell arrival times into ``out[out_rows]``.
@@ -284,10 +254,9 @@ def _solve_fire_windows(
     twice the margin, warm-started from the smaller window's times (lengths of real paths, hence
     upper bounds, from which the relaxation converges to the same fixed point). When the window is
     the whole tile and the fires share one weather group, the edge times are broadcast, not copied.
+    Arrays are of ``fmt`` (the solver's format), relaxed in its dtype.
     """
-    use_torch = dtype is not None
     h, w = burn.shape[-2:]
-    device = times.device if use_torch else None
     rows, cols = cells // w, cells % w
     limit = duration * corner_limit_min(1.0)
     todo = np.arange(cells.size)
@@ -302,54 +271,39 @@ def _solve_fire_windows(
             pulled = pull_weights(times)
         else:
             crops = [times[g, :, a : a + sh + 1, b : b + sw + 1] for g, a, b in zip(grp, r0, c0, strict=True)]
-            pulled = pull_weights(torch.stack(crops) if use_torch else np.stack(crops))
+            pulled = pull_weights(fmt.stack(crops))
         start = np.stack(
             [start_full[f, a : a + sh + 1, b : b + sw + 1] for f, a, b in zip(todo, r0, c0, strict=True)]
-        ).astype(np.float32)
-        if use_torch:
-            start = torch.as_tensor(start, device=device, dtype=dtype)
+        )
+        start = fmt.asarray(start)
         if warm is not None:
             pr0, pc0, prev = warm
             ph, pw = prev.shape[-2:]
             for j in range(todo.size):
                 dr, dc = pr0[j] - r0[j], pc0[j] - c0[j]
                 start[j, dr : dr + ph, dc : dc + pw] = prev[j]
-        lim = limit[todo]
-        lim = torch.as_tensor(lim, device=device, dtype=dtype) if use_torch else lim.astype(np.float32)
-        corners, _ = relax_min_plus(pulled, start, lim)
+        corners, _ = relax_min_plus(pulled, start, fmt.asarray(limit[todo]))
         if full:
             touched = np.zeros(todo.size, bool)
         else:
-            fin = torch.isfinite(corners) if use_torch else np.isfinite(corners)
-
-            def hit(edge: Any) -> np.ndarray:
-                return edge.any(dim=1).cpu().numpy() if use_torch else edge.any(axis=1)
-
+            fin = fmt.xp.isfinite(corners)
             touched = (
-                (hit(fin[:, 0, :]) & (r0 > 0))
-                | (hit(fin[:, -1, :]) & (r0 + sh < h))
-                | (hit(fin[:, :, 0]) & (c0 > 0))
-                | (hit(fin[:, :, -1]) & (c0 + sw < w))
+                (fmt.any_along(fin[:, 0, :], 1) & (r0 > 0))
+                | (fmt.any_along(fin[:, -1, :], 1) & (r0 + sh < h))
+                | (fmt.any_along(fin[:, :, 0], 1) & (c0 > 0))
+                | (fmt.any_along(fin[:, :, -1], 1) & (c0 + sw < w))
             )
         done = np.flatnonzero(~touched)
         if done.size:
-            burn_w = [burn[grp[j], r0[j] : r0[j] + sh, c0[j] : c0[j] + sw] for j in done]
-            if use_torch:
-                dj = torch.as_tensor(done, device=device)
-                dur = torch.as_tensor(duration[todo[done]], device=device, dtype=dtype).view(-1, 1, 1)
-                arr = cell_arrival(corners.index_select(0, dj), torch.stack(burn_w), dur).float()
-            else:
-                dur = duration[todo[done]].astype(np.float32).reshape(-1, 1, 1)
-                arr = cell_arrival(corners[done], np.stack(burn_w), dur)
+            burn_w = fmt.stack([burn[grp[j], r0[j] : r0[j] + sh, c0[j] : c0[j] + sw] for j in done])
+            dur = fmt.asarray(duration[todo[done]]).reshape(-1, 1, 1)
+            arr = cell_arrival(corners[fmt.asarray(done, int)], burn_w, dur)
             for k, j in enumerate(done):
                 out[int(out_rows[todo[j]]), r0[j] : r0[j] + sh, c0[j] : c0[j] + sw] = arr[k]
         again = np.flatnonzero(touched)
         if again.size == 0:
             break
-        if use_torch:
-            warm = (r0[again], c0[again], corners.index_select(0, torch.as_tensor(again, device=device)))
-        else:
-            warm = (r0[again], c0[again], corners[again])
+        warm = (r0[again], c0[again], corners[fmt.asarray(again, int)])
         todo = todo[again]
         margin *= 2
 
@@ -371,44 +325,37 @@ def empty_result(plan: FirePlan, device: torch.device) -> SimulationResult:
     )
 
 
-def spread_owner(*, numpy: bool, dtype: torch.dtype, device: torch.device) -> str:
-    """The ``PreparedFires.owner`` of prepared spread fields in a physics format: numpy float64
-    arrays (shared by every CPU backend) or ``dtype`` tensors on ``device``."""
-    if numpy:
-        return "fuelrl.spread:numpy"
-    device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", torch.cuda.current_device())
-    return f"fuelrl.spread:{dtype}:{device}"
-
-
 def prepare_fires(
     backend: SimulatorBackend,
     tiles: TileBatch,
     scenarios: ScenarioSet,
+    physics: PhysicsFormat,
     *,
-    numpy: bool,
-    dtype: torch.dtype = torch.float64,
     max_mb: float = PREPARE_MAX_MB,
 ) -> PreparedFires:
     """:meth:`SimulatorBackend.prepare` of the built-in backends: ``tiles`` and ``scenarios`` (on
-    the backend's device) with the spread fields of their weather groups without breaks."""
+    the backend's device) with the spread fields of their weather groups without breaks, in the
+    ``physics`` format, as :attr:`PreparedFires.spread` (``None`` beyond ``max_mb``)."""
     sb, _ = scenarios.shape
     if sb != tiles.shape[0]:
         from fuelrl.errors import InputError
 
         raise InputError(f"scenarios are for {sb} tiles but the batch holds {tiles.shape[0]}")
     tiles, scenarios = tiles.to(backend.device), scenarios.to(backend.device)
-    state = prepare_spread(tiles, scenarios, backend.options, numpy=numpy, dtype=dtype, max_mb=max_mb)
-    owner = spread_owner(numpy=numpy, dtype=dtype, device=backend.device)
-    return PreparedFires(tiles=tiles, scenarios=scenarios, options=backend.options, state=state, owner=owner)
+    spread = prepare_spread(tiles, scenarios, backend.options, physics, max_mb=max_mb)
+    return PreparedFires(
+        tiles=tiles, scenarios=scenarios, options=backend.options, owner=BUILTIN_OWNER, spread=spread
+    )
 
 
-def prepared_spread(prepared: PreparedFires, *, numpy: bool, dtype: torch.dtype, device: torch.device):
-    """``prepared.state`` when it holds spread fields in this physics format, else ``None``."""
-    if prepared.state is None or prepared.owner != spread_owner(numpy=numpy, dtype=dtype, device=device):
+def reusable_spread(prepared: PreparedFires, physics: PhysicsFormat) -> SpreadFields | None:
+    """The spread fields a built-in backend whose physics runs in ``physics`` reuses: those a
+    built-in backend prepared in that format (fields in another dtype or device are ignored, not
+    converted: float32 fields would move crown-fire thresholds)."""
+    spread = prepared.spread
+    if prepared.owner != BUILTIN_OWNER or spread is None or spread.format != physics:
         return None
-    return prepared.state
+    return spread
 
 
 class NumpyPhysicsBackend(SimulatorBackend):
@@ -421,15 +368,15 @@ class NumpyPhysicsBackend(SimulatorBackend):
 
     def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
         """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
-        return prepare_fires(self, tiles, scenarios, numpy=True)
+        return prepare_fires(self, tiles, scenarios, PhysicsFormat.for_device("cpu"))
 
     def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
         self.check_prepared(prepared)
-        spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=self.device)
+        spread = reusable_spread(prepared, PhysicsFormat.for_device("cpu"))
         return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
 
     @abc.abstractmethod
     def _run(
-        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
     ) -> SimulationResult:
         """Grow the fires, reusing ``spread`` (per tile, without breaks) when it is given."""

@@ -22,8 +22,9 @@ best on the TestMTT sample (see docs/simulation.md for the numbers):
   mean is within the duration but one of whose corners is later still counts (see
   :func:`corner_limit_min`).
 
-Arrays here are numpy or torch alike (only slicing, arithmetic and min); shapes carry leading batch
-axes ``[..., K, H, W]`` where K = 16 directions.
+Arrays here are numpy or torch alike (only slicing, arithmetic and min; the format of the input, see
+:class:`~fuelrl.simulators.fields.PhysicsFormat`); shapes carry leading batch axes ``[..., K, H, W]``
+where K = 16 directions.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-import torch
+from fuelrl.simulators.fields import PhysicsFormat
 
 #: (drow, dcol) of the 16 edges, in corner units. Rows grow southward, columns eastward.
 OFFSETS: tuple[tuple[int, int], ...] = (
@@ -82,18 +82,6 @@ def _crossings(dr: int, dc: int) -> tuple[str, list[tuple[int, int]], float]:
 CROSSINGS = tuple(_crossings(dr, dc) for dr, dc in OFFSETS)
 
 
-def _pad(x: Any, value: float) -> Any:
-    """Pad the last two axes with PAD cells of ``value``."""
-    if isinstance(x, torch.Tensor):
-        return torch.nn.functional.pad(x, (PAD, PAD, PAD, PAD), value=value)
-    widths = [(0, 0)] * (x.ndim - 2) + [(PAD, PAD), (PAD, PAD)]
-    return np.pad(x, widths, constant_values=value)
-
-
-def _minimum(a: Any, b: Any) -> Any:
-    return torch.minimum(a, b) if isinstance(a, torch.Tensor) else np.minimum(a, b)
-
-
 def edge_times(inv_ros_min_m: Any, cell_size_m: float) -> Any:
     """Travel time (min) of every edge, indexed by its source corner.
 
@@ -103,19 +91,16 @@ def edge_times(inv_ros_min_m: Any, cell_size_m: float) -> Any:
     ``inf`` where the edge leaves the tile or crosses a non-burnable cell.
     """
     h, w = inv_ros_min_m.shape[-2:]
-    padded = _pad(inv_ros_min_m, math.inf)
-    shape = (*inv_ros_min_m.shape[:-3], len(OFFSETS), h + 1, w + 1)
-    if isinstance(inv_ros_min_m, torch.Tensor):
-        out = torch.empty(shape, dtype=inv_ros_min_m.dtype, device=inv_ros_min_m.device)
-    else:
-        out = np.empty(shape, dtype=inv_ros_min_m.dtype)
+    fmt = PhysicsFormat.of(inv_ros_min_m)
+    padded = fmt.pad(inv_ros_min_m, (PAD, PAD), (PAD, PAD), math.inf)
+    out = fmt.full((*inv_ros_min_m.shape[:-3], len(OFFSETS), h + 1, w + 1), math.inf)
     for k, (dr, dc) in enumerate(OFFSETS):
         mode, cells, length = CROSSINGS[k]
         src = padded[..., k, :, :]
         pieces = [src[..., PAD + a : PAD + a + h + 1, PAD + b : PAD + b + w + 1] for a, b in cells]
         t = out[..., k, :, :]
         if mode == "min":
-            t[...] = _minimum(pieces[0], pieces[1])
+            t[...] = fmt.xp.minimum(pieces[0], pieces[1])
         else:
             t[...] = pieces[0]
             for p in pieces[1:]:
@@ -151,12 +136,9 @@ def cell_arrival(corner_min: Any, burnable: Any, duration_min: Any) -> Any:
     """
     c = corner_min
     mean = (c[..., :-1, :-1] + c[..., :-1, 1:] + c[..., 1:, :-1] + c[..., 1:, 1:]) * 0.25
-    if isinstance(mean, torch.Tensor):
-        dur = torch.as_tensor(duration_min, dtype=mean.dtype, device=mean.device)
-        keep = burnable & (mean <= dur)
-        return torch.where(keep, mean, torch.full_like(mean, math.inf))
-    keep = burnable & (mean <= np.asarray(duration_min, dtype=mean.dtype))
-    return np.where(keep, mean, np.inf).astype(mean.dtype, copy=False)
+    fmt = PhysicsFormat.of(mean)
+    keep = burnable & (mean <= fmt.asarray(duration_min))
+    return fmt.xp.where(keep, mean, fmt.full((), math.inf))
 
 
 def ignition_corners(cell: int, w: int) -> tuple[int, int, int, int]:
@@ -175,6 +157,6 @@ def ellipse_ros_at_azimuth(
     its focus; Finney 1998, FARSITE, RMRS-RP-4, eq. 39 form). Used by the conformance suite to build
     explicit spread fields; simulations use :func:`fuelrl.physics.behavior.ros_at_azimuth`.
     """
-    xp = torch if isinstance(ros_head_m_min, torch.Tensor) else np
+    xp = PhysicsFormat.of(ros_head_m_min).xp
     theta = xp.deg2rad(azimuth_deg - direction_max_deg)
     return ros_head_m_min * (1.0 - eccentricity) / (1.0 - eccentricity * xp.cos(theta))

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from scipy.sparse.csgraph import dijkstra
 
+from fuelrl.simulators.fields import PhysicsFormat
 from fuelrl.simulators.mtt import OFFSETS, PAD
 
 
@@ -85,23 +85,14 @@ def pull_weights(edge_times_min: Any) -> Any:
     ``inf`` where that source is off the grid and in the padding columns.
     """
     hp, wp = edge_times_min.shape[-2:]
-    is_torch = isinstance(edge_times_min, torch.Tensor)
-    if is_torch:
-        padded = torch.nn.functional.pad(edge_times_min, (PAD, PAD, PAD, PAD), value=math.inf)
-    else:
-        widths = [(0, 0)] * (edge_times_min.ndim - 2) + [(PAD, PAD), (PAD, PAD)]
-        padded = np.pad(edge_times_min, widths, constant_values=np.inf)
+    fmt = PhysicsFormat.of(edge_times_min)
+    padded = fmt.pad(edge_times_min, (PAD, PAD), (PAD, PAD), math.inf)
     out = []
     for k, (dr, dc) in enumerate(OFFSETS):
         src = padded[..., k, PAD - dr : PAD - dr + hp, PAD - dc : PAD - dc + wp]  # source of arrival at r, c
-        if is_torch:
-            src = torch.nn.functional.pad(src, (PAD, PAD), value=math.inf)
-        else:
-            src = np.pad(src, [(0, 0)] * (src.ndim - 1) + [(PAD, PAD)], constant_values=np.inf)
+        src = fmt.pad(src, (0, 0), (PAD, PAD), math.inf)
         out.append(src.reshape(*src.shape[:-2], -1))
-    if is_torch:
-        return torch.stack(out, dim=-2).contiguous()
-    return np.ascontiguousarray(np.stack(out, axis=-2))
+    return fmt.stack(out, axis=-2)
 
 
 #: the most rows one Gauss-Seidel sweep can carry a value north or south (sum of |dr| over the
@@ -134,34 +125,19 @@ def relax_min_plus(
     n, hp, wp = start_min.shape
     row, start, shifts = _flat_layout(hp, wp)
     length = hp * row
-    is_torch = isinstance(start_min, torch.Tensor)
-    if is_torch:
-        grid = torch.nn.functional.pad(start_min, (PAD, PAD, PAD + 1, PAD + 1), value=math.inf).reshape(n, -1)
-        limit = torch.as_tensor(limit_min, dtype=grid.dtype, device=grid.device).reshape(n, 1)
-        add, minimum, equal = torch.add, torch.minimum, torch.equal
-    else:
-        grid = np.pad(start_min, [(0, 0), (PAD + 1, PAD + 1), (PAD, PAD)], constant_values=np.inf).reshape(
-            n, -1
-        )
-        limit = np.asarray(limit_min, dtype=grid.dtype).reshape(n, 1)
-        add, minimum, equal = np.add, np.minimum, np.array_equal
+    fmt = PhysicsFormat.of(start_min)
+    xp = fmt.xp
+    grid = fmt.pad(start_min, (PAD + 1, PAD + 1), (PAD, PAD), math.inf).reshape(n, -1)
+    limit = fmt.asarray(limit_min).reshape(n, 1)
     inner = grid[:, start : start + length]
-    prev = inner.clone() if is_torch else inner.copy()
+    prev = fmt.copy(inner)
     margin = check_every * ROWS_PER_SWEEP
 
     def band() -> tuple[int, int] | None:
-        rows = inner.reshape(n, hp, row)
-        if is_torch:
-            hit = torch.isfinite(rows).any(dim=2).any(dim=0).nonzero()
-            if hit.numel() == 0:
-                return None
-            first, last = int(hit[0]), int(hit[-1])
-        else:
-            hit = np.flatnonzero(np.isfinite(rows).any(axis=(0, 2)))
-            if hit.size == 0:
-                return None
-            first, last = int(hit[0]), int(hit[-1])
-        return max(0, first - margin), min(hp, last + 1 + margin)
+        hit = np.flatnonzero(fmt.any_along(xp.isfinite(inner.reshape(n, hp, row)), 2).any(axis=0))
+        if hit.size == 0:
+            return None
+        return max(0, int(hit[0]) - margin), min(hp, int(hit[-1]) + 1 + margin)
 
     cap = max_iterations or 16 * (hp + wp) + 64  # far above any shortest path's hop count
     it = 0
@@ -171,16 +147,15 @@ def relax_min_plus(
         part = inner[:, a:b]
         views = [grid[:, start + a - sh : start + b - sh] for sh in shifts]
         weights = [pulled[:, k, a:b] for k in range(len(OFFSETS))]
-        cand = torch.empty_like(part) if is_torch else np.empty_like(part)
+        cand = fmt.empty_like(part)
         for _ in range(check_every):
             for view, wk in zip(views, weights, strict=True):
-                add(view, wk, out=cand)
-                minimum(part, cand, out=part)
+                xp.add(view, wk, out=cand)
+                xp.minimum(part, cand, out=part)
             it += 1
         part[part > limit] = math.inf
-        if equal(part, prev[:, a:b]):
+        if fmt.equal(part, prev[:, a:b]):
             break
         prev[:, a:b] = part
         rows_band = band()
-    out = inner.reshape(n, hp, row)[:, :, PAD : PAD + wp]
-    return (out.clone() if is_torch else out.copy()), it
+    return fmt.copy(inner.reshape(n, hp, row)[:, :, PAD : PAD + wp]), it

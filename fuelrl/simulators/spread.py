@@ -4,7 +4,8 @@ Fires on the same tile with identical weather (20-ft wind, direction, moistures,
 share their spread field, so the physics and the edge times are computed once per *group*
 (a tile x weather pair), not once per fire. :func:`weather_groups` finds the groups;
 :func:`inverse_ros` runs :func:`fuelrl.physics.behavior.fire_behavior` on a set of groups at once
-(numpy or torch alike) and returns 1 / ROS toward each of the 16 edge azimuths, [G, 16, H, W].
+and returns 1 / ROS toward each of the 16 edge azimuths, [G, 16, H, W], in a
+:class:`~fuelrl.simulators.fields.PhysicsFormat` (numpy float64 on a CPU, torch on another device).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.base import SPREAD_LAYERS, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.fields import PhysicsFormat, SpreadFields, TileSpread
 from fuelrl.simulators.mtt import AZIMUTHS_DEG
+
+__all__ = ["PhysicsFormat", "SpreadFields", "TileSpread", "WeatherGroups", "inverse_ros", "weather_groups"]
 
 
 @dataclass
@@ -78,20 +82,11 @@ def burnable_cells(tiles: TileBatch, breaks: torch.Tensor, options: SimulationOp
     return torch.as_tensor(is_burnable(fuel), device=fuel.device).bool() & tiles.valid.bool()
 
 
-def _layers(tiles: TileBatch, fuel: torch.Tensor, idx: np.ndarray, *, numpy: bool, dtype) -> dict[str, Any]:
+def _layers(tiles: TileBatch, fuel: torch.Tensor, idx: np.ndarray, fmt: PhysicsFormat) -> dict[str, Any]:
     index = torch.as_tensor(idx, device=fuel.device)
-    out: dict[str, Any] = {"fuel_model": fuel.index_select(0, index)}
-    for name in (
-        "slope_fraction",
-        "aspect_deg",
-        "canopy_cover_fraction",
-        "canopy_height_m",
-        "canopy_base_height_m",
-        "canopy_bulk_density_kg_m3",
-    ):
-        out[name] = getattr(tiles, name).index_select(0, index).to(dtype)
-    if numpy:
-        out = {k: v.cpu().numpy() for k, v in out.items()}
+    out: dict[str, Any] = {"fuel_model": fmt.asarray(fuel.index_select(0, index), int)}
+    for name in SPREAD_LAYERS[1:]:
+        out[name] = fmt.asarray(getattr(tiles, name).index_select(0, index))
     return out
 
 
@@ -101,15 +96,13 @@ def inverse_ros(
     groups: WeatherGroups,
     group_ids: np.ndarray,
     options: SimulationOptions,
-    *,
-    numpy: bool = True,
-    dtype: torch.dtype = torch.float64,
+    fmt: PhysicsFormat,
 ) -> tuple[Any, Any]:
     """1 / directional ROS (min/m) [G', 16, H, W] and burnable cells [G', H, W] for ``group_ids``.
 
     ``inf`` where fire cannot enter the cell (non-burnable, nodata, treated as a break with a
-    non-burnable treatment, or a spread rate of 0). With ``numpy=True`` the physics runs on numpy
-    arrays (float64), otherwise on torch tensors on the tiles' device with ``dtype``.
+    non-burnable treatment, or a spread rate of 0). The physics runs on arrays of ``fmt``
+    (:meth:`PhysicsFormat.for_device` says which).
     """
     from fuelrl.physics.behavior import fire_behavior, ros_at_azimuth
     from fuelrl.physics.fuel_models import is_burnable
@@ -117,22 +110,15 @@ def inverse_ros(
     group_ids = np.asarray(group_ids, dtype=np.int64)
     fuel = effective_fuel(tiles, breaks, options)
     tile_idx = groups.tile[group_ids]
-    lay = _layers(tiles, fuel, tile_idx, numpy=numpy, dtype=dtype)
-    valid = tiles.valid.index_select(0, torch.as_tensor(tile_idx, device=fuel.device)).bool()
+    lay = _layers(tiles, fuel, tile_idx, fmt)
+    valid = fmt.asarray(tiles.valid.index_select(0, torch.as_tensor(tile_idx, device=fuel.device)), bool)
 
     def weather(x: np.ndarray, extra: int = 0) -> Any:
         shape = (len(group_ids), 1, 1) + ((x.shape[-1],) if extra else ())
-        arr = np.ascontiguousarray(x[group_ids]).reshape(shape)
-        return arr if numpy else torch.as_tensor(arr, dtype=dtype, device=fuel.device)
+        return fmt.asarray(np.ascontiguousarray(x[group_ids]).reshape(shape))
 
     fb = fire_behavior(
-        lay["fuel_model"],
-        lay["slope_fraction"],
-        lay["aspect_deg"],
-        lay["canopy_cover_fraction"],
-        lay["canopy_height_m"],
-        lay["canopy_base_height_m"],
-        lay["canopy_bulk_density_kg_m3"],
+        *(lay[name] for name in SPREAD_LAYERS),
         wind_speed_20ft_m_min=weather(groups.wind_speed_20ft_m_min),
         wind_from_deg=weather(groups.wind_from_deg),
         moisture_fraction=weather(groups.moisture_fraction, extra=1),
@@ -140,26 +126,16 @@ def inverse_ros(
         conventions=options.conventions,
         crown_fire=options.crown_fire,
     )
-    if numpy:
-        az = np.asarray(AZIMUTHS_DEG, dtype=np.float64).reshape(1, -1, 1, 1)
-        burn = np.asarray(is_burnable(lay["fuel_model"]), dtype=bool) & valid.cpu().numpy()
-        head = np.asarray(fb.ros_head_m_min, dtype=np.float64)[:, None]
-        ecc = np.asarray(fb.eccentricity, dtype=np.float64)[:, None]
-        dirn = np.asarray(fb.direction_max_deg, dtype=np.float64)[:, None]
-        ros = np.asarray(ros_at_azimuth(head, ecc, dirn, az), dtype=np.float64)
-        ok = burn[:, None] & (ros > 0) & np.isfinite(ros)
-        with np.errstate(divide="ignore"):
-            inv = np.where(ok, 1.0 / np.where(ok, ros, 1.0), np.inf)
-        return inv, burn
-    az_t = torch.tensor(AZIMUTHS_DEG, dtype=dtype, device=fuel.device).view(1, -1, 1, 1)
-    burn_t = torch.as_tensor(is_burnable(lay["fuel_model"]), device=fuel.device).bool() & valid
-    head_t = torch.as_tensor(fb.ros_head_m_min, device=fuel.device).to(dtype).unsqueeze(1)
-    ecc_t = torch.as_tensor(fb.eccentricity, device=fuel.device).to(dtype).unsqueeze(1)
-    dir_t = torch.as_tensor(fb.direction_max_deg, device=fuel.device).to(dtype).unsqueeze(1)
-    ros_t = ros_at_azimuth(head_t, ecc_t, dir_t, az_t)
-    ok_t = burn_t.unsqueeze(1) & (ros_t > 0) & torch.isfinite(ros_t)
-    inv_t = torch.where(ok_t, 1.0 / torch.where(ok_t, ros_t, torch.ones_like(ros_t)), math.inf)
-    return inv_t, burn_t
+    xp = fmt.xp
+    az = fmt.asarray(AZIMUTHS_DEG).reshape(1, -1, 1, 1)
+    burn = fmt.asarray(is_burnable(lay["fuel_model"]), bool) & valid
+    head, ecc, dirn = (
+        fmt.asarray(v)[:, None] for v in (fb.ros_head_m_min, fb.eccentricity, fb.direction_max_deg)
+    )
+    ros = fmt.asarray(ros_at_azimuth(head, ecc, dirn, az))
+    ok = burn[:, None] & (ros > 0) & xp.isfinite(ros)
+    inv = xp.where(ok, 1.0 / xp.where(ok, ros, fmt.full((), 1.0)), fmt.full((), math.inf))
+    return inv, burn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,20 +144,6 @@ def inverse_ros(
 
 #: default limit of :func:`prepare_spread`'s cache (float64 1/ROS: G x 16 x H x W x 8 bytes)
 PREPARE_MAX_MB = 1024.0
-
-
-@dataclass
-class TileSpread:
-    """The spread field of one tile without breaks, for each weather group of its fires.
-
-    ``keys`` maps a group's weather (:func:`weather_key`) to its row; ``inv_ros`` [g, 16, H, W]
-    is 1 / directional ROS (min/m, float64 physics) and ``burnable`` [g, H, W], both as
-    :func:`inverse_ros` returns them (numpy arrays, or torch tensors on the tiles' device).
-    """
-
-    keys: dict[tuple[float, ...], int]
-    inv_ros: Any
-    burnable: Any
 
 
 def weather_key(groups: WeatherGroups, g: int) -> tuple[float, ...]:
@@ -199,13 +161,12 @@ def prepare_spread(
     tiles: TileBatch,
     scenarios: ScenarioSet,
     options: SimulationOptions,
+    fmt: PhysicsFormat,
     *,
-    numpy: bool = True,
-    dtype: torch.dtype = torch.float64,
     max_mb: float = PREPARE_MAX_MB,
-) -> list[TileSpread] | None:
+) -> SpreadFields | None:
     """The spread fields without breaks of every weather group of ``scenarios``, one
-    :class:`TileSpread` per tile, computed by :func:`inverse_ros` (``numpy``, ``dtype`` as there).
+    :class:`TileSpread` per tile, computed by :func:`inverse_ros` in ``fmt``.
 
     Returns ``None`` (nothing cached: each call then recomputes) when the cache would exceed
     ``max_mb`` MiB. The physics runs for at most ~2^18 cells per call (bigger arrays fall out of
@@ -214,33 +175,51 @@ def prepare_spread(
     b, h, w = tiles.shape
     groups = weather_groups(scenarios)
     n = len(groups)
-    itemsize = 8 if numpy else torch.finfo(dtype).bits // 8
-    if n * 16 * h * w * itemsize > max_mb * 2**20:
+    if n * 16 * h * w * (torch.finfo(fmt.dtype).bits // 8) > max_mb * 2**20:
         return None
     none = torch.zeros((b, h, w), dtype=torch.bool, device=tiles.device)
     per_call = max(1, 2**18 // (h * w))
     parts = [
-        inverse_ros(
-            tiles, none, groups, np.arange(i, min(n, i + per_call)), options, numpy=numpy, dtype=dtype
-        )
+        inverse_ros(tiles, none, groups, np.arange(i, min(n, i + per_call)), options, fmt)
         for i in range(0, n, per_call)
     ]
-    cat = np.concatenate if numpy else torch.cat
-    inv = cat([p[0] for p in parts]) if parts else None
-    burn = cat([p[1] for p in parts]) if parts else None
+    inv = fmt.concatenate([p[0] for p in parts]) if parts else fmt.full((0, 16, h, w), 0.0)
+    burn = fmt.concatenate([p[1] for p in parts]) if parts else fmt.full((0, h, w), False, dtype=bool)
+    return spread_fields_of_groups(scenarios, inv, burn, fmt)
+
+
+def spread_fields_of_groups(
+    scenarios: ScenarioSet, inv_ros: Any, burnable: Any, fmt: PhysicsFormat
+) -> SpreadFields:
+    """:class:`SpreadFields` from 1 / directional ROS ``inv_ros`` [G, 16, H, W] (min/m, toward the
+    azimuths of :data:`fuelrl.simulators.mtt.AZIMUTHS_DEG`, ``inf`` where fire cannot enter) and
+    ``burnable`` [G, H, W] of the G weather groups of ``scenarios`` in :func:`weather_groups`'
+    order, arrays of ``fmt``: how a plugin with its own spread rates fills ``PreparedFires.spread``."""
+    b = scenarios.shape[0]
+    groups = weather_groups(scenarios)
+    if inv_ros.shape[0] != len(groups) or burnable.shape[0] != len(groups):
+        raise ValueError(f"spread fields for {inv_ros.shape[0]} weather groups, the fires have {len(groups)}")
     out: list[TileSpread] = []
     for t in range(b):
         rows = np.flatnonzero(groups.tile == t)  # groups are sorted by tile: a contiguous range
-        if rows.size == 0:
-            empty = (0, 16, h, w)
-            inv_t = np.zeros(empty) if numpy else torch.zeros(empty, dtype=dtype, device=tiles.device)
-            burn_t = np.zeros((0, h, w), bool) if numpy else torch.zeros((0, h, w), dtype=torch.bool)
-            out.append(TileSpread({}, inv_t, burn_t))
-            continue
-        lo, hi = int(rows[0]), int(rows[-1]) + 1
+        lo, hi = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
         keys = {weather_key(groups, int(g)): i for i, g in enumerate(range(lo, hi))}
-        out.append(TileSpread(keys, inv[lo:hi], burn[lo:hi]))
-    return out
+        out.append(TileSpread(keys, inv_ros[lo:hi], burnable[lo:hi]))
+    return SpreadFields(out, fmt)
+
+
+def _treatment_burns(options: SimulationOptions) -> bool:
+    from fuelrl.physics.fuel_models import is_burnable
+
+    return bool(np.asarray(is_burnable(np.asarray([int(options.treatment_fuel_model)]))).all())
+
+
+def _block_breaks(inv: Any, burn: Any, sel: Any) -> None:
+    """A non-burnable treatment: fire cannot enter a break cell (``sel`` [G', H, W]), in place."""
+    fmt = PhysicsFormat.of(inv)
+    sel = fmt.asarray(sel, bool)
+    fmt.xp.moveaxis(inv, 1, -1)[sel] = math.inf
+    burn[sel] = False
 
 
 def group_inverse_ros(
@@ -249,46 +228,32 @@ def group_inverse_ros(
     groups: WeatherGroups,
     group_ids: np.ndarray,
     options: SimulationOptions,
+    fmt: PhysicsFormat,
     *,
-    numpy: bool = True,
-    dtype: torch.dtype = torch.float64,
-    spread: list[TileSpread] | None = None,
+    spread: SpreadFields | None = None,
 ) -> tuple[Any, Any]:
     """:func:`inverse_ros` of ``group_ids`` with ``breaks``, from the prepared ``spread`` when given.
 
-    With ``spread`` (from :func:`prepare_spread` on the same tiles, and the same ``numpy`` and
-    ``dtype``), the fields are copied from the cache and only the break cells are redone: a
-    non-burnable treatment makes them impassable (``inf``, not burnable); a burnable treatment
-    fuel model has the physics rerun on just those cells. The physics being cell by cell, the
-    numbers are the same as :func:`inverse_ros` on the whole tile.
+    With ``spread`` (from :func:`prepare_spread` on the same tiles), the fields are copied from the
+    cache and only the break cells are redone: a non-burnable treatment makes them impassable
+    (``inf``, not burnable); a burnable treatment fuel model has the physics rerun on just those
+    cells. The physics being cell by cell, the numbers are the same as :func:`inverse_ros` on the
+    whole tile.
     """
     if spread is None:
-        return inverse_ros(tiles, breaks, groups, group_ids, options, numpy=numpy, dtype=dtype)
-    from fuelrl.physics.fuel_models import is_burnable
-
+        return inverse_ros(tiles, breaks, groups, group_ids, options, fmt)
+    cache = spread.to_format(fmt).tiles
     group_ids = np.asarray(group_ids, dtype=np.int64)
     tile_of = groups.tile[group_ids]
-    rows = [spread[int(t)].keys[weather_key(groups, int(g))] for t, g in zip(tile_of, group_ids, strict=True)]
-    if numpy:
-        inv = np.stack([spread[int(t)].inv_ros[r] for t, r in zip(tile_of, rows, strict=True)])
-        burn = np.stack([spread[int(t)].burnable[r] for t, r in zip(tile_of, rows, strict=True)])
-    else:
-        inv = torch.stack([spread[int(t)].inv_ros[r] for t, r in zip(tile_of, rows, strict=True)])
-        burn = torch.stack([spread[int(t)].burnable[r] for t, r in zip(tile_of, rows, strict=True)])
+    rows = [cache[int(t)].keys[weather_key(groups, int(g))] for t, g in zip(tile_of, group_ids, strict=True)]
+    inv = fmt.stack([cache[int(t)].inv_ros[r] for t, r in zip(tile_of, rows, strict=True)])
+    burn = fmt.stack([cache[int(t)].burnable[r] for t, r in zip(tile_of, rows, strict=True)])
     br = breaks.detach().to("cpu", torch.bool).numpy()
     if not br[np.unique(tile_of)].any():
         return inv, burn
     g_n, _, h, w = inv.shape
-    if not bool(np.asarray(is_burnable(np.asarray([int(options.treatment_fuel_model)]))).all()):
-        # a non-burnable treatment: fire cannot enter a break cell (what inverse_ros gives there)
-        sel = br[tile_of]  # [G', H, W]
-        if numpy:
-            inv.transpose(0, 2, 3, 1)[sel] = np.inf
-            burn[sel] = False
-        else:
-            sel_t = torch.as_tensor(sel, device=inv.device)
-            inv.permute(0, 2, 3, 1)[sel_t] = math.inf
-            burn[sel_t] = False
+    if not _treatment_burns(options):
+        _block_breaks(inv, burn, br[tile_of])
         return inv, burn
     # a burnable treatment: rerun the physics on the break cells only, gathered into a [B, 1, N]
     # batch (N: the most breaks on a tile; shorter rows padded with their first cell, then ignored)
@@ -310,24 +275,12 @@ def group_inverse_ros(
             if isinstance(getattr(tiles, f.name), torch.Tensor)
         },
     )
-    sub_inv, sub_burn = inverse_ros(
-        sub,
-        torch.ones((flat.shape[0], 1, n_max), dtype=torch.bool, device=dev),
-        groups,
-        group_ids,
-        options,
-        numpy=numpy,
-        dtype=dtype,
-    )
+    ones = torch.ones((flat.shape[0], 1, n_max), dtype=torch.bool, device=dev)
+    sub_inv, sub_burn = inverse_ros(sub, ones, groups, group_ids, options, fmt)
     jj, nn = np.nonzero(np.arange(n_max)[None, :] < counts[tile_of][:, None])  # [K] group, break slot
-    cc = cells[tile_of[jj], nn]
-    if numpy:
-        inv.reshape(g_n, 16, h * w)[jj, :, cc] = sub_inv[jj, :, 0, nn]
-        burn.reshape(g_n, h * w)[jj, cc] = sub_burn[jj, 0, nn]
-    else:
-        jj_t, nn_t, cc_t = (torch.as_tensor(a, device=inv.device) for a in (jj, nn, cc))
-        inv.view(g_n, 16, h * w)[jj_t, :, cc_t] = sub_inv[jj_t, :, 0, nn_t]
-        burn.view(g_n, h * w)[jj_t, cc_t] = sub_burn[jj_t, 0, nn_t]
+    jj, nn, cc = (fmt.asarray(a, int) for a in (jj, nn, cells[tile_of[jj], nn]))
+    inv.reshape(g_n, 16, h * w)[jj, :, cc] = sub_inv[jj, :, 0, nn]
+    burn.reshape(g_n, h * w)[jj, cc] = sub_burn[jj, 0, nn]
     return inv, burn
 
 
@@ -339,10 +292,9 @@ def window_inverse_ros(
     origins: np.ndarray,
     size: tuple[int, int],
     options: SimulationOptions,
+    fmt: PhysicsFormat,
     *,
-    numpy: bool = True,
-    dtype: torch.dtype = torch.float64,
-    spread: list[TileSpread] | None = None,
+    spread: SpreadFields | None = None,
 ) -> tuple[Any, Any]:
     """:func:`group_inverse_ros` on windows: [n, 16, h, w] and [n, h, w] for window i of group
     ``group_ids[i]`` on its tile, rows ``origins[i, 0]`` to ``+ h``, columns ``origins[i, 1]`` to ``+ w``
@@ -354,46 +306,35 @@ def window_inverse_ros(
     made impassable; otherwise the windows become the tiles of a small batch (one weather group
     each) that :func:`group_inverse_ros` handles as it does whole tiles.
     """
-    from fuelrl.physics.fuel_models import is_burnable
-
     group_ids = np.asarray(group_ids, dtype=np.int64)
     n = group_ids.size
     h, w = size
     tile_of = groups.tile[group_ids].tolist()
     spans = [(int(r), int(c)) for r, c in np.asarray(origins, dtype=np.int64).reshape(n, 2)]
 
-    def crop(x: Any, lead: tuple = ()) -> list[Any]:
-        return [
-            x[(t, *lead, slice(r, r + h), slice(c, c + w))] for t, (r, c) in zip(tile_of, spans, strict=True)
-        ]
+    def crop(x: Any) -> list[Any]:
+        return [x[t, ..., r : r + h, c : c + w] for t, (r, c) in zip(tile_of, spans, strict=True)]
 
     br = torch.stack(crop(breaks.to(tiles.device, torch.bool)))
-    treat_burns = bool(np.asarray(is_burnable(np.asarray([int(options.treatment_fuel_model)]))).all())
-    if spread is not None and not (treat_burns and bool(br.any())):
+    cache = None if spread is None else spread.to_format(fmt).tiles
+    rows = []
+    if cache is not None:
         rows = [
-            spread[t].keys[weather_key(groups, int(g))]
+            cache[t].keys[weather_key(groups, int(g))]
             for t, g in zip(tile_of, group_ids.tolist(), strict=True)
         ]
+    if cache is not None and not (_treatment_burns(options) and bool(br.any())):
         where = list(zip(tile_of, rows, spans, strict=True))
-        inv_l = [spread[t].inv_ros[k, :, r : r + h, c : c + w] for t, k, (r, c) in where]
-        burn_l = [spread[t].burnable[k, r : r + h, c : c + w] for t, k, (r, c) in where]
-        stack = np.stack if numpy else torch.stack
-        inv, burn = stack(inv_l), stack(burn_l)
-        if bool(br.any()):  # a non-burnable treatment: fire cannot enter a break cell
-            if numpy:
-                sel = br.cpu().numpy()
-                inv.transpose(0, 2, 3, 1)[sel] = np.inf
-            else:
-                sel = br.to(inv.device)
-                inv.permute(0, 2, 3, 1)[sel] = math.inf
-            burn[sel] = False
+        inv = fmt.stack([cache[t].inv_ros[k, :, r : r + h, c : c + w] for t, k, (r, c) in where])
+        burn = fmt.stack([cache[t].burnable[k, r : r + h, c : c + w] for t, k, (r, c) in where])
+        if bool(br.any()):
+            _block_breaks(inv, burn, br)
         return inv, burn
     layers = {
         f.name: torch.stack(crop(getattr(tiles, f.name)))
         for f in fields(tiles)
         if isinstance(getattr(tiles, f.name), torch.Tensor)
     }
-    sub = replace(tiles, **layers)
     sub_groups = WeatherGroups(
         tile=np.arange(n, dtype=np.int64),
         wind_speed_20ft_m_min=groups.wind_speed_20ft_m_min[group_ids],
@@ -403,19 +344,17 @@ def window_inverse_ros(
         group_of_fire=np.arange(n, dtype=np.int64).reshape(n, 1),
     )
     sub_spread = None
-    if spread is not None:  # a burnable treatment: group_inverse_ros reruns the physics on breaks
-        sub_spread = []
-        for i, (t, g) in enumerate(zip(tile_of, group_ids.tolist(), strict=True)):
-            k = spread[t].keys[weather_key(groups, g)]
-            r, c = spans[i]
-            ts = spread[t]
-            sub_spread.append(
+    if cache is not None:  # a burnable treatment: group_inverse_ros reruns the physics on breaks
+        sub_spread = SpreadFields(
+            [
                 TileSpread(
                     {weather_key(sub_groups, i): 0},
-                    ts.inv_ros[k : k + 1, :, r : r + h, c : c + w],
-                    ts.burnable[k : k + 1, r : r + h, c : c + w],
+                    cache[t].inv_ros[k : k + 1, :, r : r + h, c : c + w],
+                    cache[t].burnable[k : k + 1, r : r + h, c : c + w],
                 )
-            )
-    return group_inverse_ros(
-        sub, br, sub_groups, np.arange(n), options, numpy=numpy, dtype=dtype, spread=sub_spread
-    )
+                for i, (t, k, (r, c)) in enumerate(zip(tile_of, rows, spans, strict=True))
+            ],
+            fmt,
+        )
+    sub = replace(tiles, **layers)
+    return group_inverse_ros(sub, br, sub_groups, np.arange(n), options, fmt, spread=sub_spread)

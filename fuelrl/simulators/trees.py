@@ -42,9 +42,10 @@ import math
 import numpy as np
 import torch
 
-from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.fields import PhysicsFormat, SpreadFields
 from fuelrl.simulators.mtt import OFFSETS
-from fuelrl.simulators.spread import TileSpread, prepare_spread, weather_groups, window_inverse_ros
+from fuelrl.simulators.spread import prepare_spread, weather_groups, window_inverse_ros
 
 
 def _crossed_cells(dr: int, dc: int) -> tuple[list[tuple[int, int]], float]:
@@ -216,26 +217,23 @@ def window_chunks(windows: np.ndarray, fires: np.ndarray, max_cells: int) -> lis
     return chunks
 
 
-def downstream_protection_value_batch(
-    tiles: TileBatch,
+def dpv(
+    prepared: PreparedFires,
     breaks: torch.Tensor,
-    scenarios: ScenarioSet,
     arrival_min: torch.Tensor,
-    options: SimulationOptions,
     *,
     value_ha: torch.Tensor | np.ndarray | None = None,
-    spread: list[TileSpread] | None = None,
     margin: int = WINDOW_MARGIN,
 ) -> torch.Tensor:
-    """DPV of every cell of B tiles, ha per fire (see the module docstring).
+    """DPV of every cell of the prepared tiles, ha per fire (see the module docstring): the one
+    entry point of the fire-path trees.
 
-    ``tiles`` holds B tiles and ``breaks`` [B, H, W] the breaks already placed; ``scenarios``
-    [B, F] the fires and ``arrival_min`` [B, F, H, W] their arrival times with those breaks (from
-    any backend). ``value_ha`` [H, W] or [B, H, W]: the value of each cell when it burns (default:
-    its area in ha). Returns float64 [B, H, W] on the tiles' device: the mean over each tile's F
-    fires of the value of the cells whose fire arrival passes through the cell. ``spread``: the
-    tiles' prepared spread fields in the simulators' physics format for the tiles' device
-    (:func:`fuelrl.simulators.engine.prepared_spread`), so only the break cells are recomputed.
+    ``prepared``: the tiles and their fires from any backend's ``prepare`` (its optional
+    ``spread`` fields are read instead of rerunning the physics); ``breaks`` [B, H, W] the breaks
+    already placed and ``arrival_min`` [B, F, H, W] the fires' arrival times with those breaks
+    (from any backend). ``value_ha`` [H, W] or [B, H, W]: the value of each cell when it burns
+    (default: its area in ha). Returns float64 [B, H, W] on the tiles' device: the mean over each
+    tile's F fires of the value of the cells whose fire arrival passes through the cell.
 
     Each fire's tree is built on its own window, the bounding box of its burned cells plus
     ``margin`` (:func:`fire_windows`): spread rates, travel times, predecessors and subtree sums
@@ -243,6 +241,7 @@ def downstream_protection_value_batch(
     (:func:`window_chunks`); the fires' subtree sums are added into the map in the same order as
     a whole-tile computation would, so the sums are the same to the last bit.
     """
+    tiles, scenarios, options = prepared.tiles, prepared.scenarios, prepared.options
     b, h, w = tiles.shape
     dev = tiles.device
     f = scenarios.shape[1]
@@ -256,11 +255,16 @@ def downstream_protection_value_batch(
     group_of_fire = groups.group_of_fire.reshape(-1)  # [B * F], fire n = tile n // F
     windows = fire_windows(arrival, margin)
     lit = np.flatnonzero(windows[:, 1] > windows[:, 0])
-    numpy = dev.type == "cpu"  # the simulators' physics: float64, in numpy on a CPU
+    # the simulators' physics (float64; numpy on a CPU): float32 moves crown-fire thresholds, so
+    # trees would not match the simulated arrivals
+    fmt = PhysicsFormat.for_device(dev)
+    spread = prepared.spread  # any backend's; numpy <-> torch float64 converts exactly, not float32
+    if spread is not None and spread.format.dtype != torch.float64:
+        spread = None
     win_cells = int(((windows[:, 1] - windows[:, 0]) * (windows[:, 3] - windows[:, 2])).sum())
     if spread is None and win_cells > len(groups) * h * w:
         # windows overlapping more than the tiles hold: the whole fields once are cheaper
-        spread = prepare_spread(tiles, scenarios, options, numpy=numpy, dtype=torch.float64)
+        spread = prepare_spread(tiles, scenarios, options, fmt)
     breaks = breaks.to(dev)
     sums: dict[int, tuple[int, int, torch.Tensor]] = {}
     max_cells = max(1, CHUNK_BYTES // (16 * 8 * 2))
@@ -278,8 +282,7 @@ def downstream_protection_value_batch(
             np.stack([r0, c0], axis=1),
             (wh, ww),
             options,
-            numpy=numpy,
-            dtype=torch.float64,
+            fmt,
             spread=spread,
         )
         travel = centre_travel_times(torch.as_tensor(inv, device=dev), tiles.cell_size_m)
@@ -300,3 +303,19 @@ def downstream_protection_value_batch(
             a, c, s = sums[n]
             dpv[n // f, a : a + s.shape[0], c : c + s.shape[1]] += s
     return dpv / max(f, 1)
+
+
+def downstream_protection_value_batch(
+    tiles: TileBatch,
+    breaks: torch.Tensor,
+    scenarios: ScenarioSet,
+    arrival_min: torch.Tensor,
+    options: SimulationOptions,
+    *,
+    value_ha: torch.Tensor | np.ndarray | None = None,
+    spread: SpreadFields | None = None,
+) -> torch.Tensor:
+    """:func:`dpv` of ``tiles`` and their fires ``scenarios`` (with their spread fields ``spread``
+    when known) for callers without a :class:`PreparedFires`."""
+    prepared = PreparedFires(tiles=tiles, scenarios=scenarios, options=options, spread=spread)
+    return dpv(prepared, breaks, arrival_min, value_ha=value_ha)

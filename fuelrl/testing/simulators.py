@@ -19,7 +19,9 @@ The checks: result shapes, dtype and units; non-burnable and nodata cells never 
 spread and a treated ignition does not spread; arrival times grow with distance in uniform fuel;
 wind pushes the fire downwind; determinism; burned area never shrinks with a longer duration;
 agreement with the ``numpy`` reference within the declared tolerance; bad input shapes raise
-:class:`fuelrl.errors.InputError`.
+:class:`fuelrl.errors.InputError`; prepare / simulate_prepared agree with simulate; and, for a
+backend whose ``prepare`` provides spread fields (``PreparedFires.spread``, optional), that they are
+well formed and give a sensible DPV (:mod:`fuelrl.testing.spread`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from fuelrl import registry
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import SimulationOptions, SimulationResult, SimulatorBackend, TileBatch
 from fuelrl.simulators.scenarios import make_scenarios
+from fuelrl.testing.spread import SpreadFieldsConformance
 
 CELL_M = 30.0
 GRASS = 102  # Scott & Burgan GR2, low load dry climate grass
@@ -126,7 +129,7 @@ def assert_same_fires(got: SimulationResult, want: SimulationResult) -> None:
     torch.testing.assert_close(got.burned_ha.cpu(), want.burned_ha.cpu(), rtol=0, atol=0)
 
 
-class BackendConformance:
+class BackendConformance(SpreadFieldsConformance):
     """The simulator contract as tests. Subclass and set the class attributes below."""
 
     #: the registered (entry-point) name of the backend under test

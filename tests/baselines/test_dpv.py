@@ -73,11 +73,12 @@ def test_predecessors_form_a_tree_rooted_at_the_ignition():
     fire = one_fire(ls, 5, 2)
     backend = registry.create("numpy")
     res = backend.simulate(tiles, no_breaks(ls), fire)
+    from fuelrl.simulators.fields import PhysicsFormat
     from fuelrl.simulators.spread import inverse_ros, weather_groups
 
     groups = weather_groups(fire)
     inv, _ = inverse_ros(
-        tiles, no_breaks(ls), groups, np.arange(len(groups)), SimulationOptions(), numpy=False
+        tiles, no_breaks(ls), groups, np.arange(len(groups)), SimulationOptions(), PhysicsFormat(torch)
     )
     arrival = res.arrival_min[0]
     pred = predecessors(arrival, centre_travel_times(inv, ls.cell_size_m))[0].reshape(-1)

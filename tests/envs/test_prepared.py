@@ -50,7 +50,7 @@ def test_prepared_env_matches_recomputing_every_step(backend, treatment_fuel_mod
     got, partial = collect(fast, 30)
     want, _ = collect(slow, 30)
     assert partial > 0, "the rollout should exercise partial resets"
-    assert fast._prepared.state is not None and slow._prepared.state is None
+    assert fast._prepared.spread is not None and slow._prepared.spread is None
     # the same to float32 rounding (identical in practice; see fuelrl.testing.assert_same_fires)
     for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-6)

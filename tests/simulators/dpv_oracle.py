@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from fuelrl.simulators.fields import PhysicsFormat
 from fuelrl.simulators.spread import inverse_ros, weather_groups
 from fuelrl.simulators.trees import centre_travel_times, predecessors, subtree_sums
 
@@ -29,8 +30,9 @@ def whole_tile_dpv(tiles, breaks, scenarios, arrival_min, options, *, value_ha=N
     groups = weather_groups(scenarios)
     group_of_fire = groups.group_of_fire.reshape(-1)
     dpv = torch.zeros(b, h * w, dtype=torch.float64)
+    numpy = PhysicsFormat.for_device("cpu")
     for n in np.argsort(group_of_fire, kind="stable").tolist():
-        inv, _ = inverse_ros(tiles, breaks, groups, group_of_fire[[n]], options, numpy=True)
+        inv, _ = inverse_ros(tiles, breaks, groups, group_of_fire[[n]], options, numpy)
         travel = centre_travel_times(torch.as_tensor(inv), tiles.cell_size_m)
         arr = arrival[n : n + 1]
         parent = predecessors(arr, travel).reshape(1, -1)

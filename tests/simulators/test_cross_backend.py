@@ -94,7 +94,11 @@ def test_growing_windows_give_the_whole_tile_answer(worcester_tiles, use_torch):
     fires = np.arange(plan.n_fires)
     options = SimulationOptions()
     ref = solve_fires_dijkstra(batch, breaks, plan, fires, options)
-    got = solve_fires_relax(batch, breaks, plan, fires, options, use_torch=use_torch, window_margin=3)
+    from fuelrl.simulators.engine import NUMPY_F32
+    from fuelrl.simulators.fields import PhysicsFormat
+
+    solver = PhysicsFormat(torch, torch.float32) if use_torch else NUMPY_F32
+    got = solve_fires_relax(batch, breaks, plan, fires, options, solver, window_margin=3)
     got = got.numpy() if use_torch else got
     assert (np.isfinite(ref).sum(axis=(1, 2)) > 30).all(), "the fires must outgrow a 7-cell window"
     assert np.array_equal(np.isfinite(ref), np.isfinite(got))

@@ -43,7 +43,7 @@ def test_window_trees_give_the_whole_tile_dpv(request, name, treatment):
     tiles, breaks, scenarios, backend = _case(request, name, treatment)
     arrival = backend.simulate(tiles, breaks, scenarios).arrival_min
     want = whole_tile_dpv(tiles, breaks, scenarios, arrival, backend.options)
-    spread = backend.prepare(tiles, scenarios).state
+    spread = backend.prepare(tiles, scenarios).spread
     assert spread is not None
     for fields in (spread, None):  # from prepared fields and from the physics on the windows
         got = downstream_protection_value_batch(
@@ -76,10 +76,11 @@ def test_dpv_plan_on_testmtt_is_the_plan_of_the_whole_tile_trees(testmtt_dir, mo
 
     new = plan()
 
-    def oracle(tiles, breaks, scen, arrival, options, *, value_ha=None, spread=None):
-        return whole_tile_dpv(tiles, breaks, scen, arrival, options, value_ha=value_ha)[0]
+    def oracle(prepared, breaks, arrival, *, value_ha=None):
+        p = prepared
+        return whole_tile_dpv(p.tiles, breaks, p.scenarios, arrival, p.options, value_ha=value_ha)
 
-    monkeypatch.setattr(heuristics, "downstream_protection_value", oracle)
+    monkeypatch.setattr(heuristics, "dpv", oracle)
     old = plan()
     assert new.recomputes == old.recomputes == 4
     np.testing.assert_array_equal(new.order, old.order)

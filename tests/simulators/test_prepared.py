@@ -8,13 +8,16 @@ import torch
 
 from fuelrl import registry
 from fuelrl.simulators.base import PreparedFires, SimulationOptions, SimulatorBackend
-from fuelrl.simulators.engine import prepare_fires, prepared_spread
+from fuelrl.simulators.engine import prepare_fires, reusable_spread
+from fuelrl.simulators.fields import PhysicsFormat
 from fuelrl.simulators.scenarios import make_scenarios
 from fuelrl.simulators.spread import group_inverse_ros, inverse_ros, prepare_spread, weather_groups
 from fuelrl.testing import BackendConformance, mixed_landscape
 from fuelrl.testing.simulators import assert_same_fires
 
 CASE = BackendConformance()._prepared_case  # two tiles, several weather groups, breaks
+NUMPY = PhysicsFormat.for_device("cpu")
+TORCH64 = PhysicsFormat(torch, torch.float64)
 
 
 @pytest.mark.parametrize("treatment_fuel_model", [91, 101, 142], ids=["NB1", "GR1", "SH2"])
@@ -27,26 +30,20 @@ def test_group_inverse_ros_from_cache_equals_physics_on_the_whole_tile(treatment
     options = SimulationOptions(treatment_fuel_model=treatment_fuel_model)
     groups = weather_groups(sc)
     ids = np.arange(len(groups))
-    for numpy in (True, False):
-        spread = prepare_spread(tiles, sc, options, numpy=numpy, dtype=torch.float64)
-        want_inv, want_burn = inverse_ros(
-            tiles, breaks, groups, ids, options, numpy=numpy, dtype=torch.float64
-        )
-        got_inv, got_burn = group_inverse_ros(
-            tiles, breaks, groups, ids, options, numpy=numpy, dtype=torch.float64, spread=spread
-        )
+    for fmt in (NUMPY, TORCH64):
+        spread = prepare_spread(tiles, sc, options, fmt)
+        want_inv, want_burn = inverse_ros(tiles, breaks, groups, ids, options, fmt)
+        got_inv, got_burn = group_inverse_ros(tiles, breaks, groups, ids, options, fmt, spread=spread)
         np.testing.assert_allclose(np.asarray(got_inv), np.asarray(want_inv), rtol=1e-13, atol=0)
         np.testing.assert_array_equal(np.asarray(got_burn), np.asarray(want_burn))
         # a subset of groups, in another order
         sub = ids[::-1][:3]
-        want_inv, _ = inverse_ros(tiles, breaks, groups, sub, options, numpy=numpy, dtype=torch.float64)
-        got_inv, _ = group_inverse_ros(
-            tiles, breaks, groups, sub, options, numpy=numpy, dtype=torch.float64, spread=spread
-        )
+        want_inv, _ = inverse_ros(tiles, breaks, groups, sub, options, fmt)
+        got_inv, _ = group_inverse_ros(tiles, breaks, groups, sub, options, fmt, spread=spread)
         np.testing.assert_allclose(np.asarray(got_inv), np.asarray(want_inv), rtol=1e-13, atol=0)
         # the cache itself is untouched by the breaks
-        clean, _ = inverse_ros(tiles, torch.zeros_like(breaks), groups, ids, options, numpy=numpy)
-        cached = np.concatenate([np.asarray(s.inv_ros) for s in spread])
+        clean, _ = inverse_ros(tiles, torch.zeros_like(breaks), groups, ids, options, fmt)
+        cached = np.concatenate([np.asarray(s.inv_ros) for s in spread.tiles])
         np.testing.assert_array_equal(cached, np.asarray(clean))
 
 
@@ -55,9 +52,9 @@ def test_a_burnable_treatment_changes_only_the_break_cells():
     groups = weather_groups(sc)
     ids = np.arange(len(groups))
     options = SimulationOptions(treatment_fuel_model=101)
-    spread = prepare_spread(tiles, sc, options)
-    got, _ = group_inverse_ros(tiles, breaks, groups, ids, options, spread=spread)
-    clean, _ = inverse_ros(tiles, torch.zeros_like(breaks), groups, ids, options)
+    spread = prepare_spread(tiles, sc, options, NUMPY)
+    got, _ = group_inverse_ros(tiles, breaks, groups, ids, options, NUMPY, spread=spread)
+    clean, _ = inverse_ros(tiles, torch.zeros_like(breaks), groups, ids, options, NUMPY)
     changed = np.any(got != clean, axis=1)  # [G, H, W]
     assert not (changed & ~breaks.numpy()[groups.tile]).any()
     assert changed.any()
@@ -67,8 +64,8 @@ def test_a_burnable_treatment_changes_only_the_break_cells():
 def test_over_the_memory_limit_nothing_is_cached_and_results_are_unchanged(name):
     tiles, sc, breaks = CASE()
     backend = registry.create(name, **({"device": "cpu"} if name == "torch" else {}))
-    tiny = prepare_fires(backend, tiles, sc, numpy=True, max_mb=0.001)
-    assert tiny.state is None
+    tiny = prepare_fires(backend, tiles, sc, NUMPY, max_mb=0.001)
+    assert tiny.spread is None
     want = backend.simulate(tiles, breaks, sc).arrival_min
     torch.testing.assert_close(backend.simulate_prepared(tiny, breaks).arrival_min, want, rtol=0, atol=0)
 
@@ -80,11 +77,11 @@ def test_cpu_backends_share_prepared_fields_and_ignore_other_formats():
     numpy_b, threaded = registry.create("numpy"), registry.create("threaded", workers=2)
     torch_b = registry.create("torch", device="cpu")
     prepared = numpy_b.prepare(tiles, sc)
-    assert prepared_spread(prepared, numpy=True, dtype=torch.float64, device=torch.device("cpu")) is not None
+    assert reusable_spread(prepared, NUMPY) is not None
     for backend in (threaded, torch_b):
         assert_same_fires(backend.simulate_prepared(prepared, breaks), backend.simulate(tiles, breaks, sc))
-    other = prepare_fires(torch_b, tiles, sc, numpy=False, dtype=torch.float32)
-    assert prepared_spread(other, numpy=True, dtype=torch.float64, device=torch.device("cpu")) is None
+    other = prepare_fires(torch_b, tiles, sc, PhysicsFormat(torch, torch.float32))
+    assert other.spread is not None and reusable_spread(other, NUMPY) is None
     want = numpy_b.simulate(tiles, breaks, sc).arrival_min
     torch.testing.assert_close(numpy_b.simulate_prepared(other, breaks).arrival_min, want, rtol=0, atol=0)
 
@@ -108,7 +105,7 @@ def test_a_backend_without_prepare_still_works_through_the_default():
     tiles, sc, breaks = CASE()
     backend = _SimulateOnly()
     prepared = backend.prepare(tiles, sc)
-    assert isinstance(prepared, PreparedFires) and prepared.state is None
+    assert isinstance(prepared, PreparedFires) and prepared.state is None and prepared.spread is None
     got = backend.simulate_prepared(prepared, breaks)
     assert backend.calls == 1
     want = registry.create("numpy").simulate(tiles, breaks, sc)
@@ -140,7 +137,7 @@ def test_dpv_from_prepared_fields_equals_dpv_from_the_physics():
     backend = registry.create("numpy")
     prepared = backend.prepare(tiles, sc)
     arrival = backend.simulate(tiles, breaks, sc).arrival_min
-    spread = prepared_spread(prepared, numpy=True, dtype=torch.float64, device=torch.device("cpu"))
+    spread = prepared.spread
     assert spread is not None
     want = downstream_protection_value_batch(tiles, breaks, sc, arrival, backend.options)
     got = downstream_protection_value_batch(tiles, breaks, sc, arrival, backend.options, spread=spread)

@@ -18,7 +18,7 @@ from fuelrl.simulators.engine import (
     result_from_arrival,
     solve_fires_dijkstra,
 )
-from fuelrl.simulators.spread import TileSpread
+from fuelrl.simulators.fields import SpreadFields
 
 
 class NumpyBackend(NumpyPhysicsBackend):
@@ -43,7 +43,7 @@ class NumpyBackend(NumpyPhysicsBackend):
         self.group_chunk = int(group_chunk)
 
     def _run(
-        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
     ) -> SimulationResult:
         self.check_inputs(tiles, breaks, scenarios)
         tiles, breaks, scenarios = tiles.to("cpu"), breaks.to("cpu"), scenarios.to("cpu")

@@ -22,6 +22,7 @@ from fuelrl.simulators.base import (
     TileBatch,
 )
 from fuelrl.simulators.engine import (
+    NUMPY_F32,
     FirePlan,
     NumpyPhysicsBackend,
     empty_result,
@@ -29,8 +30,9 @@ from fuelrl.simulators.engine import (
     solve_fires_relax,
     spread_fields,
 )
+from fuelrl.simulators.fields import PhysicsFormat, SpreadFields
 from fuelrl.simulators.mtt import edge_times
-from fuelrl.simulators.spread import TileSpread, inverse_ros
+from fuelrl.simulators.spread import inverse_ros
 
 
 class ThreadedBackend(NumpyPhysicsBackend):
@@ -64,7 +66,7 @@ class ThreadedBackend(NumpyPhysicsBackend):
             )
 
     def _run(
-        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: list[TileSpread] | None
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
     ) -> SimulationResult:
         self.check_inputs(tiles, breaks, scenarios)
         tiles, breaks, scenarios = tiles.to("cpu"), breaks.to("cpu"), scenarios.to("cpu")
@@ -94,7 +96,7 @@ class ThreadedBackend(NumpyPhysicsBackend):
                 groups = np.unique(group_of_fire[wave])
                 if spread is not None:  # prepared: only the break cells are recomputed, no physics to share
                     times, burn = spread_fields(
-                        tiles, breaks, plan, groups, self.options, use_torch=False, spread=spread
+                        tiles, breaks, plan, groups, self.options, NUMPY_F32, spread=spread
                     )
                 elif groups.size >= self.workers:
                     # groups per physics call: share them among the workers, at most ~2^18 cells
@@ -102,7 +104,7 @@ class ThreadedBackend(NumpyPhysicsBackend):
                     gsize = max(1, min(2**18 // (h * w), -(-groups.size // self.workers)))
                     group_chunks = [groups[i : i + gsize] for i in range(0, groups.size, gsize)]
                     parts = run(
-                        lambda ids: spread_fields(tiles, breaks, plan, ids, self.options, use_torch=False),
+                        lambda ids: spread_fields(tiles, breaks, plan, ids, self.options, NUMPY_F32),
                         group_chunks,
                     )
                     times = np.concatenate([p[0] for p in parts])
@@ -115,7 +117,7 @@ class ThreadedBackend(NumpyPhysicsBackend):
 
                 def solve(idx: np.ndarray, fields=fields) -> None:
                     arrival[idx] = solve_fires_relax(
-                        tiles, breaks, plan, idx, self.options, use_torch=False, fields=fields
+                        tiles, breaks, plan, idx, self.options, NUMPY_F32, fields=fields
                     )
 
                 run(solve, fire_chunks)
@@ -144,7 +146,8 @@ class ThreadedBackend(NumpyPhysicsBackend):
                     if isinstance(getattr(tiles, f.name), torch.Tensor)
                 },
             )
-            return inverse_ros(sub, breaks[:, r0:r1], plan.groups, groups, self.options, numpy=True)
+            physics = PhysicsFormat.for_device("cpu")
+            return inverse_ros(sub, breaks[:, r0:r1], plan.groups, groups, self.options, physics)
 
         parts = run(band, bands)
         inv = np.concatenate([p[0] for p in parts], axis=-2)

@@ -18,13 +18,13 @@ from fuelrl.simulators.engine import (
     FirePlan,
     empty_result,
     prepare_fires,
-    prepared_spread,
     result_from_arrival,
+    reusable_spread,
     solve_fires_relax,
     spread_fields,
 )
+from fuelrl.simulators.fields import PhysicsFormat, SpreadFields
 from fuelrl.simulators.mtt import PAD
-from fuelrl.simulators.spread import TileSpread
 
 
 def _float_dtype(name: str, value: torch.dtype | str) -> torch.dtype:
@@ -81,22 +81,19 @@ class TorchBackend(SimulatorBackend):
         return self._threads(self._simulate, tiles, breaks, scenarios, None)
 
     @property
-    def _physics_numpy(self) -> bool:
-        # the physics runs in numpy on a CPU device (see engine.spread_fields)
-        return self.device.type == "cpu"
+    def solver_format(self) -> PhysicsFormat:
+        """The relaxation's format: ``dtype`` tensors on the device."""
+        return PhysicsFormat(torch, self.dtype, self.device)
 
     def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
         """Compute the spread fields without breaks once, on the device (see :class:`PreparedFires`)."""
         with torch.no_grad():
-            return self._threads(
-                prepare_fires, self, tiles, scenarios, numpy=self._physics_numpy, dtype=self.physics_dtype
-            )
+            physics = PhysicsFormat.for_device(self.device, self.physics_dtype)
+            return self._threads(prepare_fires, self, tiles, scenarios, physics)
 
     def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
         self.check_prepared(prepared)
-        spread = prepared_spread(
-            prepared, numpy=self._physics_numpy, dtype=self.physics_dtype, device=self.device
-        )
+        spread = reusable_spread(prepared, PhysicsFormat.for_device(self.device, self.physics_dtype))
         return self._threads(self._simulate, prepared.tiles, breaks, prepared.scenarios, spread)
 
     def _threads(self, fn, *args, **kwargs):
@@ -115,7 +112,7 @@ class TorchBackend(SimulatorBackend):
         tiles: TileBatch,
         breaks: torch.Tensor,
         scenarios: ScenarioSet,
-        spread: list[TileSpread] | None,
+        spread: SpreadFields | None,
     ) -> SimulationResult:
         self.check_inputs(tiles, breaks, scenarios)
         tiles, breaks, scenarios = tiles.to(self.device), breaks.to(self.device), scenarios.to(self.device)
@@ -153,8 +150,7 @@ class TorchBackend(SimulatorBackend):
                     plan,
                     ids,
                     self.options,
-                    use_torch=True,
-                    dtype=self.dtype,
+                    self.solver_format,
                     physics_dtype=self.physics_dtype,
                     spread=spread,
                 )
@@ -166,8 +162,7 @@ class TorchBackend(SimulatorBackend):
                         plan,
                         idx,
                         self.options,
-                        use_torch=True,
-                        dtype=self.dtype,
+                        self.solver_format,
                         fields=(times, burn, ids),
                     )
                     arrival.index_copy_(0, torch.as_tensor(idx, device=self.device), out)

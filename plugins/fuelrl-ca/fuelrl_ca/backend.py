@@ -30,6 +30,7 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import (
+    PreparedFires,
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
@@ -112,6 +113,21 @@ class CellularAutomatonBackend(SimulatorBackend):
         ok = (np.asarray(is_burnable(fuel), bool) & tiles.valid[b].numpy())[None] & (ros > 0)
         with np.errstate(divide="ignore"):
             return np.where(ok, 1.0 / np.where(ok, ros, 1.0), np.inf)
+
+    def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
+        """The default (nothing precomputed for ``simulate``) plus fuelrl's spread fields, the same
+        physics as the bond times: DPV maps of this automaton's fires then skip the physics (the
+        fast DPV path, docs/plugins.md)."""
+        from dataclasses import replace
+
+        from fuelrl.simulators.fields import PhysicsFormat
+        from fuelrl.simulators.spread import prepare_spread
+
+        prepared = super().prepare(tiles, scenarios)
+        fmt = PhysicsFormat.for_device("cpu")
+        return replace(
+            prepared, spread=prepare_spread(tiles.to("cpu"), scenarios.to("cpu"), self.options, fmt)
+        )
 
     # -- the automaton ------------------------------------------------------------------------
     def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
