@@ -5,13 +5,18 @@ Examples::
     fuelrl evaluate ../shared/data/landscapes/flammap_testmtt_19545/19545.tif \\
         --policies random,burn_probability,dpv --budget 0.05 --fires 200 --seed 0 \\
         --wind-speed 36 --wind-from 299 --moisture 3,4,10,53,131 --duration 400 --out runs/eval
-    fuelrl evaluate a.tif b.tif --policies random,dpv,runs/quickstart/checkpoints/last.ckpt --out runs/eval2
+    fuelrl evaluate ../shared/data/landscapes/flammap_testmtt_19545/19545.lcp \\
+        "../shared/data/landscapes/worcester_vt#rows=400:528,cols=150:278" --policies random,dpv \\
+        --out runs/eval2
+    fuelrl evaluate ../shared/data/landscapes/worcester_vt \\
+        --policies dpv,runs/a/checkpoints/last.ckpt,runs/b/checkpoints/last.ckpt --out runs/eval3
 
 Every policy plans on the same planning fires and is scored on the same held-out fires (a different
 stream of the same --seed), so the differences are paired fire by fire. Outputs: results.json,
 results.md (a table with paired differences against the best baseline and their 95% confidence
 intervals), fires.csv (every held-out fire and what it burned under each policy), and per landscape
-plans/<name>/<policy>.tif (breaks) and maps/<name>/<policy>.png. See docs/evaluation.md.
+plans/<name>/<policy>.tif (breaks) and maps/<name>/<policy>.png, one file name per policy (two
+runs' last.ckpt are agent:a/last and agent:b/last). See docs/evaluation.md.
 """
 
 from __future__ import annotations

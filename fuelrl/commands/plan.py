@@ -4,7 +4,8 @@ Examples::
 
     fuelrl plan ../shared/data/landscapes/flammap_testmtt_19545/19545.tif --policy dpv --budget 0.05 \\
         --fires 200 --wind-speed 36 --wind-from 299 --moisture 3,4,10,53,131 --duration 400 --out runs/plan
-    fuelrl plan landscape.tif --policy runs/quickstart/checkpoints/last.ckpt --budget 0.05 --out runs/agent
+    fuelrl plan ../shared/data/landscapes/worcester_vt --policy runs/quickstart/checkpoints/last.ckpt \\
+        --budget 0.05 --out runs/agent      # after `fuelrl fit --config configs/quickstart.yaml`
 
 The policy places breaks on burnable cells only, never more than --budget (a fraction of the
 burnable cells, rounded down), looking at the planning fires; the plan is then scored on a

@@ -6,7 +6,9 @@ Examples::
         --wind-speed 20 --wind-from 225 --duration 480 --out runs/one_fire
     fuelrl simulate ../shared/data/landscapes/worcester_vt --fires 200 --seed 1 --backend numpy \\
         --out runs/bp
-    fuelrl simulate synthetic:seed=7,size=96 --fires 50 --breaks runs/plan/breaks.tif --out runs/bp2
+    fuelrl simulate ../shared/data/landscapes/flammap_testmtt_19545/19545.tif --fires 50 \\
+        --breaks runs/plan/breaks.tif --out runs/bp2      # the plan of `fuelrl plan --help`'s example
+    fuelrl simulate synthetic:seed=7,size=96 --fires 50 --fires-per-chunk 10 --out runs/synthetic
 
 Units are FlamMap's: 20-ft wind in mph, the azimuth it blows from in degrees, moistures and foliar
 moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outputs (all GeoTIFFs on
