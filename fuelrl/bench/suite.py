@@ -19,7 +19,7 @@ import torch
 from fuelrl.bench import report as rp
 from fuelrl.errors import InputError
 
-SECTIONS = ("sim", "env", "train", "warmup", "memory")
+SECTIONS = ("sim", "trees", "env", "train", "warmup", "memory")
 
 
 @dataclass
@@ -371,6 +371,11 @@ def run_suite(opts: BenchOptions, log: Callable[[str], None] = _log) -> dict[str
     sections = set(opts.sections)
     if "sim" in sections:
         report["simulators"] = bench_simulators(opts, device)
+    if "trees" in sections:
+        from fuelrl.bench.trees import bench_trees
+
+        report["trees"] = bench_trees((64, 128) if opts.tiny else (256, 512, 1024), opts.n_repeats)
+        log(f"trees: {[round(r['dpv_ms_per_fire']['median'], 1) for r in report['trees']['rows']]} ms/fire")
     if "env" in sections:
         report["env"] = bench_env(opts)
     profiles = _profiles(opts, device) if sections & {"train", "warmup", "memory"} else []

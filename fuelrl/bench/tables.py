@@ -269,6 +269,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts = [f"# fuelrl bench ({report['mode']})\n", "## Machine\n", _machine(report["machine"])]
     if "simulators" in report:
         parts += ["\n## Simulators\n", _simulators(report["simulators"])]
+    if "trees" in report:
+        from fuelrl.bench.trees import markdown as trees_markdown
+
+        parts += ["\n## DPV trees\n", report["trees"]["what"] + "\n\n" + trees_markdown(report["trees"])]
     if "env" in report:
         parts += ["\n## Env\n", _env(report["env"])]
     if "training" in report:

@@ -9,7 +9,8 @@ Examples::
 
 Sections: sim (fires/s and cell-updates/s per backend on 32-256 cell tiles, F = 1, 16, 64 fires;
 threaded speed-up on all cores over one and over numpy; --threaded-workers and --torch-devices
-choose the rows), env (SerialEnv vs ParallelEnv with 1, 2, N workers; --env-workers),
+choose the rows), trees (ms per fire of the DPV fire-path trees for the same fires on 256^2, 512^2
+and 1024^2 flat landscapes), env (SerialEnv vs ParallelEnv with 1, 2, N workers; --env-workers),
 train (Lightning vs bare-PyTorch update ratio; end-to-end experiences/s), warmup (first episode vs
 steady state), memory (peak GPU memory per profile on CUDA; host RSS over a long collection run).
 Every figure is the median over repeats after a warm-up, with its quartiles. Nothing is written
@@ -52,8 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     parser.add_argument(
         "--sections",
-        default="sim,env,train,warmup,memory",
-        help="comma-separated subset of sim,env,train,warmup,memory",
+        default="sim,trees,env,train,warmup,memory",
+        help="comma-separated subset of sim,trees,env,train,warmup,memory",
     )
     parser.add_argument(
         "--repeats", type=int, help="timed repeats per figure (default 3 with --quick, else 5)"
