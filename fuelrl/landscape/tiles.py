@@ -246,6 +246,12 @@ class TileDataset(Dataset):
                 f"landscapes in one dataset must share a cell size; got {sorted(cell_sizes)} m "
                 f"({', '.join(f'{r.source}: {r.cell_size_m:g}' for r in self.sources)})"
             )
+        if all(self.tile_size > min(r.shape) for r in self.sources):
+            shapes = ", ".join(f"{r.source}: {r.shape[0]}x{r.shape[1]}" for r in self.sources)
+            raise InputError(
+                f"tile_size {self.tile_size} is larger than every landscape ({shapes}); "
+                f"use a tile_size of at most {max(min(r.shape) for r in self.sources)} cells"
+            )
         self.all_tiles, self.regions = self._cut()
         self.tiles: list[TileRef] = [t for t in self.all_tiles if split == "all" or t.side == split]
         if not self.tiles:

@@ -139,3 +139,20 @@ def test_sigterm_while_simulating_leaves_nothing(tmp_path):
     assert err.strip().splitlines()[-1] == "fuelrl simulate: interrupted (SIGTERM); partial outputs removed"
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_policy_file_names_are_unique():
+    from fuelrl.commands.evaluate import unique_slugs
+
+    slugs = unique_slugs(["agent:a.b", "agent:a_b", "Agent:A_B", "dpv"])
+    assert len(set(s.lower() for s in slugs.values())) == 4 and slugs["dpv"] == "dpv"
+
+
+def test_two_runs_last_checkpoints_get_distinct_labels(tmp_path):
+    from fuelrl.baselines.evaluation import _checkpoint_labels
+
+    a = tmp_path / "runA" / "checkpoints" / "last.ckpt"
+    b = tmp_path / "runB" / "checkpoints" / "last.ckpt"
+    labels = _checkpoint_labels([str(a), str(b), "dpv"])
+    assert labels == {str(a): "agent:runA/last", str(b): "agent:runB/last"}
+    assert _checkpoint_labels([str(a)]) == {str(a): "agent:last"}

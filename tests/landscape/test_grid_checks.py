@@ -165,3 +165,10 @@ def test_fractional_fuel_code_is_reported_as_given(tmp_path):
         fm[2, 2] = 101.5
         ds.write(fm, 4)
     assert "101.5" in _error(path)
+
+
+def test_impossible_tile_size_is_said_as_such():
+    from fuelrl.landscape import TileDataset
+
+    with pytest.raises(InputError, match=r"tile_size 64 is larger than every landscape .*32x32"):
+        TileDataset(["synthetic:seed=1,size=32"], tile_size=64)
