@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
 from fuelrl.simulators.fields import SpreadFields
 from fuelrl.simulators.trees import (
     CENTRE_CROSSINGS,
     centre_travel_times,
-    downstream_protection_value_batch,
+    dpv,
     predecessors,
     subtree_sums,
 )
@@ -45,17 +45,10 @@ def downstream_protection_value(
     ``tiles`` holds one tile (B = 1) and ``breaks`` [1, H, W] the breaks already placed;
     ``scenarios`` [1, F] the fires and ``arrival_min`` [1, F, H, W] their arrival times (from any
     backend). ``value_ha`` [H, W]: the value of each cell when it burns (default: its area in ha).
-    ``spread``: prepared spread fields of the tile (see ``downstream_protection_value_batch``).
+    ``spread``: the tile's prepared spread fields (``PreparedFires.spread``), if known.
     Returns float64 [H, W] on the tiles' device.
     """
     if tiles.shape[0] != 1:
         raise ValueError("downstream_protection_value works on one tile (B = 1)")
-    return downstream_protection_value_batch(
-        tiles,
-        breaks,
-        scenarios,
-        arrival_min,
-        options,
-        value_ha=value_ha,
-        spread=spread,
-    )[0]
+    prepared = PreparedFires(tiles=tiles, scenarios=scenarios, options=options, spread=spread)
+    return dpv(prepared, breaks, arrival_min, value_ha=value_ha)[0]

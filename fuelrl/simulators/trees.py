@@ -42,8 +42,8 @@ import math
 import numpy as np
 import torch
 
-from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
-from fuelrl.simulators.fields import PhysicsFormat, SpreadFields
+from fuelrl.simulators.base import PreparedFires
+from fuelrl.simulators.fields import PhysicsFormat
 from fuelrl.simulators.mtt import OFFSETS
 from fuelrl.simulators.spread import prepare_spread, weather_groups, window_inverse_ros
 
@@ -303,19 +303,3 @@ def dpv(
             a, c, s = sums[n]
             dpv[n // f, a : a + s.shape[0], c : c + s.shape[1]] += s
     return dpv / max(f, 1)
-
-
-def downstream_protection_value_batch(
-    tiles: TileBatch,
-    breaks: torch.Tensor,
-    scenarios: ScenarioSet,
-    arrival_min: torch.Tensor,
-    options: SimulationOptions,
-    *,
-    value_ha: torch.Tensor | np.ndarray | None = None,
-    spread: SpreadFields | None = None,
-) -> torch.Tensor:
-    """:func:`dpv` of ``tiles`` and their fires ``scenarios`` (with their spread fields ``spread``
-    when known) for callers without a :class:`PreparedFires`."""
-    prepared = PreparedFires(tiles=tiles, scenarios=scenarios, options=options, spread=spread)
-    return dpv(prepared, breaks, arrival_min, value_ha=value_ha)

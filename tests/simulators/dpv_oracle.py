@@ -1,8 +1,8 @@
 """The whole-tile DPV of commit e70d67b, kept as the oracle of the per-window trees.
 
 Spread rates, travel times and predecessors on the whole [F, H, W] landscape for every fire, as
-:func:`fuelrl.simulators.trees.downstream_protection_value_batch` computed them before it worked
-on each fire's burned window. Only the tree primitives (``centre_travel_times``, ``predecessors``,
+``downstream_protection_value_batch`` computed them before :func:`fuelrl.simulators.trees.dpv`
+worked on each fire's burned window. Only the tree primitives (``centre_travel_times``, ``predecessors``,
 ``subtree_sums``, unchanged and tested against brute force in tests/baselines/test_dpv.py) and the
 whole-tile physics (``inverse_ros``) are shared with the code under test.
 """

@@ -9,9 +9,9 @@ import torch
 
 from fuelrl import registry
 from fuelrl.landscape import open_landscape
-from fuelrl.simulators.base import SimulationOptions, TileBatch
+from fuelrl.simulators.base import PreparedFires, SimulationOptions, TileBatch
 from fuelrl.simulators.scenarios import ScenarioSampler, WeatherDistribution
-from fuelrl.simulators.trees import downstream_protection_value_batch, fire_windows
+from fuelrl.simulators.trees import dpv, fire_windows
 
 from .dpv_oracle import whole_tile_dpv
 
@@ -46,9 +46,7 @@ def test_window_trees_give_the_whole_tile_dpv(request, name, treatment):
     spread = backend.prepare(tiles, scenarios).spread
     assert spread is not None
     for fields in (spread, None):  # from prepared fields and from the physics on the windows
-        got = downstream_protection_value_batch(
-            tiles, breaks, scenarios, arrival, backend.options, spread=fields
-        )
+        got = dpv(PreparedFires(tiles, scenarios, backend.options, spread=fields), breaks, arrival)
         assert float(want.sum()) > 0
         torch.testing.assert_close(got, want, rtol=0, atol=0)
     # the windows are what burned, not the landscape

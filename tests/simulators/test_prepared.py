@@ -131,7 +131,7 @@ def test_prepare_checks_the_scenarios_match_the_tiles():
 def test_dpv_from_prepared_fields_equals_dpv_from_the_physics():
     """The MTT trees (DPV) read the same float64 spread fields the simulators use; from the
     prepared fields they give the same DPV as recomputing the physics."""
-    from fuelrl.simulators.trees import downstream_protection_value_batch
+    from fuelrl.simulators.trees import dpv
 
     tiles, sc, breaks = CASE()
     backend = registry.create("numpy")
@@ -139,7 +139,7 @@ def test_dpv_from_prepared_fields_equals_dpv_from_the_physics():
     arrival = backend.simulate(tiles, breaks, sc).arrival_min
     spread = prepared.spread
     assert spread is not None
-    want = downstream_protection_value_batch(tiles, breaks, sc, arrival, backend.options)
-    got = downstream_protection_value_batch(tiles, breaks, sc, arrival, backend.options, spread=spread)
+    want = dpv(PreparedFires(tiles, sc, backend.options), breaks, arrival)
+    got = dpv(prepared, breaks, arrival)
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
     assert float(want.sum()) > 0

@@ -6,11 +6,15 @@ import torch
 
 from fuelrl import registry
 from fuelrl.landscape import generate_landscape
-from fuelrl.simulators.base import TileBatch
+from fuelrl.simulators.base import PreparedFires, TileBatch
 from fuelrl.simulators.scenarios import ScenarioSampler, WeatherDistribution
-from fuelrl.simulators.trees import downstream_protection_value_batch
+from fuelrl.simulators.trees import dpv
 
 FIRES = 5
+
+
+def _dpv(tiles, breaks, scenarios, arrival, options, spread=None):
+    return dpv(PreparedFires(tiles, scenarios, options, spread=spread), breaks, arrival)
 
 
 def test_batched_dpv_equals_one_tile_at_a_time_and_is_bounded_by_the_fires():
@@ -23,12 +27,12 @@ def test_batched_dpv_equals_one_tile_at_a_time_and_is_bounded_by_the_fires():
     breaks = torch.zeros(tiles.shape, dtype=torch.bool)
     breaks[:, 10, 5:9] = burnable[:, 10, 5:9]
     result = backend.simulate(tiles, breaks, scenarios)
-    batch = downstream_protection_value_batch(tiles, breaks, scenarios, result.arrival_min, backend.options)
+    batch = _dpv(tiles, breaks, scenarios, result.arrival_min, backend.options)
     assert batch.shape == tiles.shape
     assert float(batch.sum()) > 0
     for i in range(3):
         idx = torch.tensor([i])
-        one = downstream_protection_value_batch(
+        one = _dpv(
             tiles.index(idx),
             breaks[i : i + 1],
             scenarios.index(idx),
