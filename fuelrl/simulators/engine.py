@@ -358,25 +358,45 @@ def reusable_spread(prepared: PreparedFires, physics: PhysicsFormat) -> SpreadFi
     return spread
 
 
-class NumpyPhysicsBackend(SimulatorBackend):
-    """Plumbing shared by the CPU backends whose physics runs in numpy float64 (numpy, threaded):
-    ``simulate`` and ``simulate_prepared`` both end in :meth:`_run`, given the spread fields to
-    reuse (prepared) or ``None`` (compute them). Subclasses implement only ``_run``."""
+class BuiltinBackend(SimulatorBackend):
+    """What the built-in backends share: ``simulate``, ``prepare`` and ``simulate_prepared`` all
+    check and move the inputs to the device, plan the fires and wrap the arrival times the same
+    way (:meth:`_run`); a subclass implements only :meth:`_solve`, given the spread fields to
+    reuse (prepared) or ``None`` (compute them). The physics runs in :meth:`physics_format`
+    (numpy float64 on a CPU; the torch backend overrides it on a GPU)."""
+
+    def physics_format(self) -> PhysicsFormat:
+        return PhysicsFormat.for_device(self.device)
 
     def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
         return self._run(tiles, breaks, scenarios, None)
 
     def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
         """Compute the spread fields without breaks once (see :class:`PreparedFires`)."""
-        return prepare_fires(self, tiles, scenarios, PhysicsFormat.for_device("cpu"))
+        with torch.no_grad():
+            return prepare_fires(self, tiles, scenarios, self.physics_format())
 
     def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
         self.check_prepared(prepared)
-        spread = reusable_spread(prepared, PhysicsFormat.for_device("cpu"))
+        spread = reusable_spread(prepared, self.physics_format())
         return self._run(prepared.tiles, breaks, prepared.scenarios, spread)
 
-    @abc.abstractmethod
     def _run(
         self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
     ) -> SimulationResult:
-        """Grow the fires, reusing ``spread`` (per tile, without breaks) when it is given."""
+        self.check_inputs(tiles, breaks, scenarios)
+        tiles, breaks, scenarios = tiles.to(self.device), breaks.to(self.device), scenarios.to(self.device)
+        plan = FirePlan.build(tiles, scenarios)
+        if plan.n_fires == 0:
+            return empty_result(plan, self.device)
+        b, f, h, w = plan.shape
+        with torch.no_grad():
+            arrival = self._solve(tiles, breaks, plan, spread)
+        return result_from_arrival(arrival.reshape(b, f, h, w), tiles.cell_area_ha)
+
+    @abc.abstractmethod
+    def _solve(
+        self, tiles: TileBatch, breaks: torch.Tensor, plan: FirePlan, spread: SpreadFields | None
+    ) -> Any:
+        """Arrival times [B * F, H, W] (numpy float32 or a float32 tensor on the device) of the
+        fires of ``plan``, reusing ``spread`` (per tile, without breaks) when it is given."""

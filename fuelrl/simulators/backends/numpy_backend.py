@@ -6,22 +6,18 @@ import numpy as np
 import torch
 
 from fuelrl.simulators.base import (
-    ScenarioSet,
     SimulationOptions,
-    SimulationResult,
     TileBatch,
 )
 from fuelrl.simulators.engine import (
+    BuiltinBackend,
     FirePlan,
-    NumpyPhysicsBackend,
-    empty_result,
-    result_from_arrival,
     solve_fires_dijkstra,
 )
 from fuelrl.simulators.fields import SpreadFields
 
 
-class NumpyBackend(NumpyPhysicsBackend):
+class NumpyBackend(BuiltinBackend):
     """Reference minimum-travel-time fire growth (Finney 2002): physics in numpy float64, one scipy
     Dijkstra per fire over the 16-neighbour corner graph (see :mod:`fuelrl.simulators.mtt`).
 
@@ -42,14 +38,7 @@ class NumpyBackend(NumpyPhysicsBackend):
         super().__init__(device=device, options=options)
         self.group_chunk = int(group_chunk)
 
-    def _run(
-        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
-    ) -> SimulationResult:
-        self.check_inputs(tiles, breaks, scenarios)
-        tiles, breaks, scenarios = tiles.to("cpu"), breaks.to("cpu"), scenarios.to("cpu")
-        plan = FirePlan.build(tiles, scenarios)
-        if plan.n_fires == 0:
-            return empty_result(plan, torch.device("cpu"))
+    def _solve(self, tiles: TileBatch, breaks: torch.Tensor, plan: FirePlan, spread: SpreadFields | None):
         b, f, h, w = plan.shape
         arrival = np.full((b * f, h, w), np.inf, dtype=np.float32)
         # the physics runs for a few weather groups at a time (at most ~2^18 cells per call: bigger
@@ -62,4 +51,4 @@ class NumpyBackend(NumpyPhysicsBackend):
             if stop > start:
                 idx = order[start:stop]
                 arrival[idx] = solve_fires_dijkstra(tiles, breaks, plan, idx, self.options, spread)
-        return result_from_arrival(arrival.reshape(b, f, h, w), tiles.cell_area_ha)
+        return arrival

@@ -16,17 +16,13 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import (
-    ScenarioSet,
     SimulationOptions,
-    SimulationResult,
     TileBatch,
 )
 from fuelrl.simulators.engine import (
     NUMPY_F32,
+    BuiltinBackend,
     FirePlan,
-    NumpyPhysicsBackend,
-    empty_result,
-    result_from_arrival,
     solve_fires_relax,
     spread_fields,
 )
@@ -35,7 +31,7 @@ from fuelrl.simulators.mtt import edge_times
 from fuelrl.simulators.spread import inverse_ros
 
 
-class ThreadedBackend(NumpyPhysicsBackend):
+class ThreadedBackend(BuiltinBackend):
     """Minimum travel time on a thread pool of ``workers`` threads (default: the CPU count).
 
     Fires are taken in waves of ``wave_fires``: the spread fields of the wave's weather groups are
@@ -65,14 +61,7 @@ class ThreadedBackend(NumpyPhysicsBackend):
                 f"threaded backend: chunk_fires and wave_fires must be >= 1, got {chunk_fires}, {wave_fires}"
             )
 
-    def _run(
-        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
-    ) -> SimulationResult:
-        self.check_inputs(tiles, breaks, scenarios)
-        tiles, breaks, scenarios = tiles.to("cpu"), breaks.to("cpu"), scenarios.to("cpu")
-        plan = FirePlan.build(tiles, scenarios)
-        if plan.n_fires == 0:
-            return empty_result(plan, torch.device("cpu"))
+    def _solve(self, tiles: TileBatch, breaks: torch.Tensor, plan: FirePlan, spread: SpreadFields | None):
         b, f, h, w = plan.shape
         arrival = np.full((b * f, h, w), np.inf, dtype=np.float32)
         group_of_fire = plan.groups.group_of_fire.reshape(-1)
@@ -124,7 +113,7 @@ class ThreadedBackend(NumpyPhysicsBackend):
         finally:
             if pool is not None:
                 pool.shutdown()
-        return result_from_arrival(arrival.reshape(b, f, h, w), tiles.cell_area_ha)
+        return arrival
 
     def _fields_by_rows(
         self, tiles: TileBatch, breaks: torch.Tensor, plan: FirePlan, groups: np.ndarray, run

@@ -11,15 +11,11 @@ from fuelrl.simulators.base import (
     ScenarioSet,
     SimulationOptions,
     SimulationResult,
-    SimulatorBackend,
     TileBatch,
 )
 from fuelrl.simulators.engine import (
+    BuiltinBackend,
     FirePlan,
-    empty_result,
-    prepare_fires,
-    result_from_arrival,
-    reusable_spread,
     solve_fires_relax,
     spread_fields,
 )
@@ -39,7 +35,7 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-class TorchBackend(SimulatorBackend):
+class TorchBackend(BuiltinBackend):
     """Minimum travel time for all B x F fires at once on a torch device: the physics runs on the
     device, then every fire's corner times are relaxed together over the 16 shifted edges
     (min-plus, Gauss-Seidel by direction) until nothing changes.
@@ -77,24 +73,22 @@ class TorchBackend(SimulatorBackend):
             raise InputError(f"torch backend: cpu_threads must be >= 1, got {cpu_threads}")
         self.cpu_threads = None if cpu_threads is None else int(cpu_threads)
 
-    def simulate(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> SimulationResult:
-        return self._threads(self._simulate, tiles, breaks, scenarios, None)
-
     @property
     def solver_format(self) -> PhysicsFormat:
         """The relaxation's format: ``dtype`` tensors on the device."""
         return PhysicsFormat(torch, self.dtype, self.device)
 
+    def physics_format(self) -> PhysicsFormat:
+        return PhysicsFormat.for_device(self.device, self.physics_dtype)
+
     def prepare(self, tiles: TileBatch, scenarios: ScenarioSet) -> PreparedFires:
         """Compute the spread fields without breaks once, on the device (see :class:`PreparedFires`)."""
-        with torch.no_grad():
-            physics = PhysicsFormat.for_device(self.device, self.physics_dtype)
-            return self._threads(prepare_fires, self, tiles, scenarios, physics)
+        return self._threads(super().prepare, tiles, scenarios)
 
-    def simulate_prepared(self, prepared: PreparedFires, breaks: torch.Tensor) -> SimulationResult:
-        self.check_prepared(prepared)
-        spread = reusable_spread(prepared, PhysicsFormat.for_device(self.device, self.physics_dtype))
-        return self._threads(self._simulate, prepared.tiles, breaks, prepared.scenarios, spread)
+    def _run(
+        self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet, spread: SpreadFields | None
+    ) -> SimulationResult:
+        return self._threads(super()._run, tiles, breaks, scenarios, spread)
 
     def _threads(self, fn, *args, **kwargs):
         """``fn(*args, **kwargs)`` with ``cpu_threads`` torch threads on a CPU device."""
@@ -107,18 +101,7 @@ class TorchBackend(SimulatorBackend):
         finally:
             torch.set_num_threads(previous)
 
-    def _simulate(
-        self,
-        tiles: TileBatch,
-        breaks: torch.Tensor,
-        scenarios: ScenarioSet,
-        spread: SpreadFields | None,
-    ) -> SimulationResult:
-        self.check_inputs(tiles, breaks, scenarios)
-        tiles, breaks, scenarios = tiles.to(self.device), breaks.to(self.device), scenarios.to(self.device)
-        plan = FirePlan.build(tiles, scenarios)
-        if plan.n_fires == 0:
-            return empty_result(plan, self.device)
+    def _solve(self, tiles: TileBatch, breaks: torch.Tensor, plan: FirePlan, spread: SpreadFields | None):
         b, f, h, w = plan.shape
         nbytes = torch.finfo(self.dtype).bits // 8
         budget = self.memory_mb * 2**20
@@ -138,32 +121,31 @@ class TorchBackend(SimulatorBackend):
             group_of_fire[order], np.arange(0, len(plan.groups) + groups_per_call, groups_per_call)
         )
         arrival = torch.full((b * f, h, w), float("inf"), device=self.device)
-        with torch.no_grad():
-            for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-                if stop <= start:
-                    continue
-                fires = order[start:stop]
-                ids = np.unique(group_of_fire[fires])
-                times, burn = spread_fields(
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            if stop <= start:
+                continue
+            fires = order[start:stop]
+            ids = np.unique(group_of_fire[fires])
+            times, burn = spread_fields(
+                tiles,
+                breaks,
+                plan,
+                ids,
+                self.options,
+                self.solver_format,
+                physics_dtype=self.physics_dtype,
+                spread=spread,
+            )
+            for i in range(0, fires.size, fires_per_batch):
+                idx = fires[i : i + fires_per_batch]
+                out = solve_fires_relax(
                     tiles,
                     breaks,
                     plan,
-                    ids,
+                    idx,
                     self.options,
                     self.solver_format,
-                    physics_dtype=self.physics_dtype,
-                    spread=spread,
+                    fields=(times, burn, ids),
                 )
-                for i in range(0, fires.size, fires_per_batch):
-                    idx = fires[i : i + fires_per_batch]
-                    out = solve_fires_relax(
-                        tiles,
-                        breaks,
-                        plan,
-                        idx,
-                        self.options,
-                        self.solver_format,
-                        fields=(times, burn, ids),
-                    )
-                    arrival.index_copy_(0, torch.as_tensor(idx, device=self.device), out)
-        return result_from_arrival(arrival.view(b, f, h, w), tiles.cell_area_ha)
+                arrival.index_copy_(0, torch.as_tensor(idx, device=self.device), out)
+        return arrival
