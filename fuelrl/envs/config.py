@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from fuelrl.errors import InputError
+from fuelrl.physics.behavior import CONVENTIONS
 
 SPLITS = ("train", "heldout", "all")
 
@@ -147,7 +148,7 @@ class EnvConfig:
             f"0 (fixed duration) or in [duration_min ({self.duration_min}), 43200] minutes",
         )
         need(self.expert in ("none", "dpv"), "expert", "'none' or 'dpv'")
-        need(self.conventions in ("behave", "flammap"), "conventions", "'behave' or 'flammap'")
+        need(self.conventions in CONVENTIONS, "conventions", " or ".join(map(repr, CONVENTIONS)))
         need(0.0 < self.budget_fraction <= 1.0, "budget_fraction", "in (0, 1]")
         need(self.breaks_per_step >= 1, "breaks_per_step", ">= 1")
         need(self.simulate_every >= 1, "simulate_every", ">= 1")

@@ -34,3 +34,7 @@ M_MIN_PER_MPH = M_PER_MILE / 60.0
 FT_MIN_PER_MPH = 88.0
 #: 1 chain/h in m/min (1 chain = 66 ft)
 M_MIN_PER_CH_H = 66.0 * M_PER_FT / 60.0
+#: square metres in a hectare
+M2_PER_HA = 10_000.0
+#: acres in a hectare (1 international acre = 4046.8564224 m2)
+ACRES_PER_HA = 2.4710538146716536

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 
 from fuelrl.errors import InputError
+from fuelrl.physics.behavior import CONVENTIONS
+from fuelrl.physics.units import ACRES_PER_HA, M2_PER_HA
 from fuelrl.simulators.fields import SpreadFields
 
 #: order of the fuel moisture classes along the last axis of ``ScenarioSet.moisture_fraction``
@@ -41,8 +43,6 @@ SPREAD_LAYERS = (
     "canopy_bulk_density_kg_m3",
 )
 
-M2_PER_HA = 10_000.0
-ACRES_PER_HA = 2.4710538146716536
 
 
 def _as_tensor(x: Any, dtype: torch.dtype, device: torch.device | str | None) -> torch.Tensor:
@@ -160,7 +160,7 @@ class SimulationOptions:
     treatment_fuel_model: int = 91
 
     def __post_init__(self) -> None:
-        if self.conventions not in ("behave", "flammap"):
+        if self.conventions not in CONVENTIONS:
             raise InputError(f"conventions must be 'behave' or 'flammap', got {self.conventions!r}")
 
 
