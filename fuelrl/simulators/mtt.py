@@ -147,16 +147,3 @@ def ignition_corners(cell: int, w: int) -> tuple[int, int, int, int]:
     top = r * (w + 1) + c
     return top, top + 1, top + w + 1, top + w + 2
 
-
-def ellipse_ros_at_azimuth(
-    ros_head_m_min: Any, eccentricity: Any, direction_max_deg: Any, azimuth_deg: Any
-) -> Any:
-    """Spread rate (m/min) toward ``azimuth_deg`` of an elliptical fire ignited at the rear focus.
-
-    R(theta) = R_head (1 - e) / (1 - e cos(theta - theta_max)) (polar equation of an ellipse about
-    its focus; Finney 1998, FARSITE, RMRS-RP-4, eq. 39 form). Used by the conformance suite to build
-    explicit spread fields; simulations use :func:`fuelrl.physics.behavior.ros_at_azimuth`.
-    """
-    xp = PhysicsFormat.of(ros_head_m_min).xp
-    theta = xp.deg2rad(azimuth_deg - direction_max_deg)
-    return ros_head_m_min * (1.0 - eccentricity) / (1.0 - eccentricity * xp.cos(theta))
