@@ -79,6 +79,8 @@ DEFAULT_TILE_ATTENTION = 64
 #: the packaged agent: ``--policy pretrained``
 PRETRAINED_NAME = "pretrained"
 RESCORE_MODES = ("local", "full")
+#: local rescoring: the most breaks (far apart) placed between two local updates
+DEFAULT_ROUND_BREAKS = 16
 
 
 def pretrained_checkpoint_path() -> Path:
@@ -324,6 +326,57 @@ class LocalQ:
         self.q[r0:r1, c0:c1] = self._head(x, self.x_in[:, :, r0:r1, c0:c1], F.silu(x * scale + shift))
         return box
 
+    def update_apart(self, channel: int, cells: list[tuple[int, int]], value: float = 1.0) -> list[tuple]:
+        """:meth:`update` for cells at least ``2 R + 2`` apart (R: the receptive radius), whose
+        updates cannot interact: cells far enough from the window's edge go through each layer as one
+        batch (one convolution for all of them), the others one by one. Returns the changed boxes."""
+        radius = receptive_radius(self.qnet)
+        inner, boxes = [], []
+        for r, c in cells:
+            if 2 * radius <= r < self.h - 2 * radius and 2 * radius <= c < self.w - 2 * radius:
+                inner.append((r, c))
+            else:
+                boxes.append(self.update(channel, np.array([r]), np.array([c]), value))
+        if not inner:
+            return boxes
+        rows = np.array([r for r, _ in inner])
+        cols = np.array([c for _, c in inner])
+        self.x_in[0, channel, rows, cols] = value
+
+        def gather(src: torch.Tensor, rho: int) -> torch.Tensor:
+            return torch.stack([src[0, :, r - rho : r + rho + 1, c - rho : c + rho + 1] for r, c in inner])
+
+        def scatter(dst: torch.Tensor, rho: int, values: torch.Tensor) -> None:
+            for k, (r, c) in enumerate(inner):
+                dst[0, :, r - rho : r + rho + 1, c - rho : c + rho + 1] = values[k]
+
+        def conv(conv: nn.Conv2d, src: torch.Tensor, rho: int, norm: tuple | None) -> torch.Tensor:
+            crop = gather(src, rho + conv.padding[0])
+            if norm is not None:
+                crop = F.silu(crop * norm[0] + norm[1])
+            return F.conv2d(crop, conv.weight, conv.bias, dilation=conv.dilation)
+
+        rho = self.qnet.stem.padding[0]
+        scatter(self.xs[0], rho, conv(self.qnet.stem, self.x_in, rho, None))
+        k = 0
+        for i, b in enumerate(self.bodies):
+            mid = rho + b[2].padding[0]
+            scatter(self.hs[i], mid, conv(b[2], self.xs[i], mid, self.norms[k]))
+            rho = mid + b[5].padding[0]
+            scatter(
+                self.xs[i + 1], rho, gather(self.xs[i], rho) + conv(b[5], self.hs[i], rho, self.norms[k + 1])
+            )
+            k += 2
+        x = gather(self.xs[-1], rho)
+        scale, shift = self.norms[k]
+        q = self.head[4](F.silu(self.head[2](F.silu(x * scale + shift))))[:, 0]
+        if self.gain is not None:
+            q = q + self.gain * gather(self.x_in, rho)[:, -2]
+        for n, (r, c) in enumerate(inner):
+            self.q[r - rho : r + rho + 1, c - rho : c + rho + 1] = q[n]
+            boxes.append((r - rho, r + rho + 1, c - rho, c + rho + 1))
+        return boxes
+
 
 class _one_thread:
     """Run torch on one CPU thread inside the block: the local updates are many small convolutions,
@@ -378,7 +431,32 @@ class _Argmax:
         self.score[r0:r1, c0:c1] = values
         self.row_max[r0:r1] = self.score[r0:r1].max(axis=1)
 
-    def pop(self) -> tuple[int, int] | None:
+    def pop_apart(self, m: int, apart: int, pool: int) -> list[tuple[int, int]]:
+        """Up to ``m`` cells removed from the map: the best one, then in score order those of the
+        ``pool`` best cells more than ``apart`` cells (Chebyshev) from every cell taken before."""
+        first = self.pop()
+        if first is None:
+            return []
+        picks = [first[:2]]
+        if m <= 1 or pool <= 1:
+            return picks
+        flat = self.score.reshape(-1)
+        k = min(pool, flat.size) - 1
+        cand = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+        cand = cand[np.isfinite(flat[cand])]
+        cand = cand[np.lexsort((self.rank.reshape(-1)[cand], -flat[cand]))]
+        w = self.score.shape[1]
+        for idx in cand:
+            r, c = divmod(int(idx), w)
+            if all(max(abs(r - pr), abs(c - pc)) > apart for pr, pc in picks):
+                picks.append((r, c))
+                self.set(r, r + 1, c, c + 1, np.array([[-np.inf]]))
+                if len(picks) == m:
+                    break
+        return picks
+
+    def pop(self) -> tuple[int, int, float] | None:
+        """The best cell (row, col, score), removed from the map (None: no finite score left)."""
         top = self.row_max.max()
         if not np.isfinite(top):
             return None
@@ -392,7 +470,7 @@ class _Argmax:
         r, c = best
         self.score[r, c] = -np.inf
         self.row_max[r] = self.score[r].max()
-        return best
+        return r, c, float(top)
 
 
 class AgentPlanner(GreedyPlanner):
@@ -409,6 +487,8 @@ class AgentPlanner(GreedyPlanner):
         rescore: ``"local"`` (default): after each break recompute only the activations it can
             reach, GroupNorm statistics and ``budget_left`` held from the last simulation;
             ``"full"``: a whole network pass after every break (slow on large landscapes).
+        round_breaks: with local rescoring, the most breaks placed between two local updates,
+            each more than 2 R + 2 cells from the others (1: strictly one update per break).
         progress: show a progress bar (None: when stderr is a terminal).
     """
 
@@ -425,6 +505,7 @@ class AgentPlanner(GreedyPlanner):
         name: str | None = None,
         sequential: bool = True,
         rescore: str = "local",
+        round_breaks: int = DEFAULT_ROUND_BREAKS,
         progress: bool | None = None,
     ):
         from fuelrl.envs.observation import DPV_CHANNEL, WEATHER_CHANNELS
@@ -450,6 +531,9 @@ class AgentPlanner(GreedyPlanner):
         self.label = name or f"agent:{self.checkpoint.stem}"
         self.progress = progress
         self.rescore = rescore
+        if int(round_breaks) < 1:
+            raise InputError(f"agent round_breaks must be >= 1, got {round_breaks}")
+        self.round_breaks = int(round_breaks)
         self._local_checked: dict[int, bool] = {}
         self._static_cache: dict[tuple, torch.Tensor] = {}
 
@@ -695,32 +779,40 @@ class AgentPlanner(GreedyPlanner):
         return np.asarray(order, dtype=np.int64), recomputes, info
 
     def _local_interval(self, states, best, breaks, available, order, placed, stop, progress) -> int:
-        """Place breaks until ``stop`` (or no legal cell is left), each followed by the local update
-        of the Q map of every window holding it; returns the count of breaks placed so far."""
+        """Place breaks until ``stop`` (or no legal cell is left), in rounds: up to
+        ``round_breaks`` cells of highest Q, each more than ``2 R + 2`` cells from the others of its
+        round (so none can change another's Q-value, and their updates batch exactly), then the
+        local update of every window holding them. The first pick of a round is the best cell;
+        the others come from the ``8 x round_breaks`` best (never more than the breaks left before
+        the next simulation); a candidate too close to a pick waits for the next round. Returns the
+        count of breaks placed so far."""
         w = breaks.shape[1]
         break_ch = self.channels.index("break")
+        apart = 2 * receptive_radius(self.qnet) + 2
+        m = max(1, int(self.round_breaks))
         while placed < stop:
-            cell = best.pop()
-            if cell is None:
+            picks = best.pop_apart(min(m, stop - placed), apart, pool=min(stop - placed, 8 * m))
+            if not picks:
                 break
-            r, c = cell
-            breaks[r, c] = True
-            available[r, c] = False
-            order.append(r * w + c)
-            placed += 1
-            progress.update(1)
+            for r, c in picks:
+                breaks[r, c] = True
+                available[r, c] = False
+                order.append(r * w + c)
+            placed += len(picks)
+            progress.update(len(picks))
             if placed == stop:
                 break  # the next simulation rescores everything
             for (r0, r1, c0, c1, a0, a1, b0, b1), state in states:
-                if not (r0 <= r < r1 and c0 <= c < c1):
+                mine = [(r - r0, c - c0) for r, c in picks if r0 <= r < r1 and c0 <= c < c1]
+                if not mine:
                     continue
-                q0, q1, p0, p1 = state.update(break_ch, np.array([r - r0]), np.array([c - c0]))
-                # the changed box, in landscape coordinates, within this window's core
-                g0, g1 = max(q0 + r0, a0), min(q1 + r0, a1)
-                e0, e1 = max(p0 + c0, b0), min(p1 + c0, b1)
-                if g0 < g1 and e0 < e1:
-                    q = state.q[g0 - r0 : g1 - r0, e0 - c0 : e1 - c0].double().cpu().numpy()
-                    best.set(g0, g1, e0, e1, np.where(available[g0:g1, e0:e1], q, -np.inf))
+                for q0, q1, p0, p1 in state.update_apart(break_ch, mine):
+                    # the changed box, in landscape coordinates, within this window's core
+                    g0, g1 = max(q0 + r0, a0), min(q1 + r0, a1)
+                    e0, e1 = max(p0 + c0, b0), min(p1 + c0, b1)
+                    if g0 < g1 and e0 < e1:
+                        q = state.q[g0 - r0 : g1 - r0, e0 - c0 : e1 - c0].double().cpu().numpy()
+                        best.set(g0, g1, e0, e1, np.where(available[g0:g1, e0:e1], q, -np.inf))
         return placed
 
     def _simulated_channels(self, problem: PlanningProblem, breaks: np.ndarray):

@@ -240,17 +240,48 @@ def test_local_updates_equal_a_whole_pass_with_the_same_statistics(tmp_path, net
         assert (state.q - now).abs().max() < 0.05 * now.abs().max()
 
 
+def test_batched_updates_of_far_apart_breaks_are_exact(checkpoint):
+    from fuelrl.baselines.agent import LocalQ, _Argmax
+
+    path, _ = checkpoint
+    qnet = AgentPlanner(path).qnet
+    radius = receptive_radius(qnet)
+    x = torch.rand(1, qnet.in_channels + 1, 60, 64, generator=torch.Generator().manual_seed(2))
+    x[:, -1] = 0.7
+    brk = OBSERVATION_CHANNELS.index("break")
+    cells = [(20, 20), (20, 45), (44, 20), (44, 45), (2, 62)]  # 4 batched, 1 at the edge
+    assert all(
+        max(abs(a - c), abs(b - d)) > 2 * radius + 2 for i, (a, b) in enumerate(cells) for c, d in cells[:i]
+    )
+    with torch.no_grad():
+        state = LocalQ(qnet, x.clone())
+        boxes = state.update_apart(brk, cells)
+        assert len(boxes) == len(cells)
+        for r, c in cells:
+            x[0, brk, r, c] = 1.0
+        fresh = LocalQ(qnet, x.clone(), norms=state.norms)
+        torch.testing.assert_close(state.q, fresh.q, rtol=1e-5, atol=1e-5)
+    # picks of a round: the best cell first, then the best of the pool far enough from the others
+    score = np.zeros((30, 30))
+    score[10, 10], score[10, 12], score[25, 25], score[0, 29] = 5.0, 4.0, 3.0, 2.0
+    best = _Argmax(score.copy(), np.arange(900))
+    assert best.pop_apart(3, apart=5, pool=10) == [(10, 10), (25, 25), (0, 29)]
+    assert best.pop()[:2] == (10, 12)  # waited for the next round
+
+
 def test_local_and_full_rescoring_plan_alike(checkpoint):
     path, _ = checkpoint
     plans = {}
-    for mode in ("local", "full"):
-        planner = AgentPlanner(path, rescore=mode)
-        plans[mode] = planner.plan(small_problem(size=40, budget=40, recompute_every=10))
-        assert plans[mode].cells == 40 and plans[mode].recomputes == 4
-        assert plans[mode].info["rescore"] == mode
-    same = (plans["local"].breaks & plans["full"].breaks).sum() / 40
-    assert same >= 0.75, same
-    again = AgentPlanner(path).plan(small_problem(size=40, budget=40, recompute_every=10))
+    for mode, m in (("local", 1), ("local", 8), ("full", 1)):
+        planner = AgentPlanner(path, rescore=mode, round_breaks=m)
+        plans[mode, m] = planner.plan(small_problem(size=40, budget=40, recompute_every=10))
+        assert plans[mode, m].cells == 40 and plans[mode, m].recomputes == 4
+        assert plans[mode, m].info["rescore"] == mode
+    for m in (1, 8):
+        same = (plans["local", m].breaks & plans["full", 1].breaks).sum() / 40
+        assert same >= 0.75, (m, same)
+    plans["local"] = plans["local", 1]
+    again = AgentPlanner(path, round_breaks=1).plan(small_problem(size=40, budget=40, recompute_every=10))
     np.testing.assert_array_equal(plans["local"].order, again.order)
 
 
