@@ -69,6 +69,13 @@ class NumpyNamespace:
     def broadcast_arrays(self, *items):
         return np.broadcast_arrays(*items)
 
+    def broadcast_shape(self, *items) -> tuple[int, ...]:
+        return np.broadcast_shapes(*(np.shape(i) for i in items))
+
+    def broadcast_to(self, x, shape):
+        """``x`` as a new, writable array of ``shape`` (numpy broadcasting rules)."""
+        return np.array(np.broadcast_to(x, shape))
+
     def zeros_like(self, x):
         return np.zeros_like(x, dtype=self.dtype)
 
@@ -169,6 +176,13 @@ class TorchNamespace:
 
     def broadcast_arrays(self, *items):
         return self.torch.broadcast_tensors(*[self._t(i) for i in items])
+
+    def broadcast_shape(self, *items) -> tuple[int, ...]:
+        return tuple(self.torch.broadcast_shapes(*(tuple(self._t(i).shape) for i in items)))
+
+    def broadcast_to(self, x, shape):
+        """``x`` as a new, contiguous tensor of ``shape`` (numpy broadcasting rules)."""
+        return self.torch.broadcast_to(self._t(x), shape).contiguous()
 
     def zeros_like(self, x):
         return self.torch.zeros_like(self._t(x), dtype=self.dtype)
