@@ -120,15 +120,6 @@ _LABEL_TO_CODE: dict[str, int] = {m.label.upper(): c for c, m in FUEL_MODELS.ite
 _LABEL_TO_CODE.update({label: c for c, label in NONBURNABLE_LABELS.items()})
 
 
-def fuel_model_label(code: int) -> str:
-    """The short name of a code: "GR1", "FM4", "NB9"."""
-    if code in FUEL_MODELS:
-        return FUEL_MODELS[code].label
-    if code in NONBURNABLE_LABELS:
-        return NONBURNABLE_LABELS[code]
-    raise InputError(f"unknown fuel model code {code}")
-
-
 def parse_fuel_model(value: str | int) -> int:
     """A fuel model code from a label or number: "GR1" / "101" / 101 -> 101; "FM4" / "4" -> 4;
     "NB9" / 99 -> 99. Raises InputError naming the value and what is accepted otherwise."""
