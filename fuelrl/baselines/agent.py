@@ -80,7 +80,7 @@ DEFAULT_TILE_ATTENTION = 64
 PRETRAINED_NAME = "pretrained"
 RESCORE_MODES = ("local", "full")
 #: local rescoring: the most breaks (far apart) placed between two local updates
-DEFAULT_ROUND_BREAKS = 16
+DEFAULT_ROUND_BREAKS = 1
 
 
 def pretrained_checkpoint_path() -> Path:
