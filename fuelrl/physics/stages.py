@@ -63,6 +63,20 @@ class SurfaceFire(NamedTuple):
     flame_s: Any  # m
 
 
+class Canopy(NamedTuple):
+    """What both crown models start from: Van Wagner's test, Rothermel's (1991) fuel model 10
+    fire and the canopy's critical rates and fuel load."""
+
+    crowning: Any  # the surface fire reaches Van Wagner's critical intensity under a canopy
+    fb10: Any
+    sp10: Spread
+    ros_active: Any  # Rothermel (1991) active crown rate, m/min
+    r_init: Any  # critical surface rate for initiation, m/min
+    r_crit_active: Any  # Van Wagner's critical active rate, m/min
+    canopy_load: Any  # kg/m2
+    u20: Any  # 20-ft wind, m/min
+
+
 class CrownFire(NamedTuple):
     """A crown fire model's answer where the surface fire could crown."""
 
@@ -187,13 +201,13 @@ def surface_fire(fb: surface.Fuelbed, c: Cells, midflame_ft, flammap: bool, wind
     return SurfaceFire(sp, wind_rel, burning, ros_s, direction, lw, hpa, fli_s, flame_s)
 
 
-def crown_finney(
-    s: SurfaceFire, c: Cells, fb10, sp10, ros_active, r_init, r_crit_active, crowning, u20, canopy_load
-):
+def crown_finney(s: SurfaceFire, c: Cells, k: Canopy) -> CrownFire:
     """FlamMap's (Finney) crown method: CFB = 1 - exp(-a (R_s - R_0)), crown rate
     R_s + CFB (R_active - R_s), a crown run where it reaches R_0 + 0.9 (R'_active - R_0); the
     crown fire ellipse and direction from the fuel model 10 vector (FlamMap VecCrown)."""
     xp = c.xp
+    fb10, sp10, ros_active, r_init, r_crit_active = k.fb10, k.sp10, k.ros_active, k.r_init, k.r_crit_active
+    crowning, u20, canopy_load = k.crowning, k.u20, k.canopy_load
     cfb_c = crown.crown_fraction_burned_finney(s.ros_s, r_init, r_crit_active, xp)
     ros_c = s.ros_s + cfb_c * (ros_active - s.ros_s)
     threshold = r_init + 0.9 * (r_crit_active - r_init)
@@ -211,24 +225,13 @@ def crown_finney(
     return CrownFire(crowning, active, ros, direction, lw, cfb_c, fli_c)
 
 
-def crown_scott_reinhardt(
-    s: SurfaceFire,
-    fb,
-    fb10,
-    sp10,
-    ros_active,
-    r_init,
-    r_crit_active,
-    crowning,
-    waf,
-    u20,
-    canopy_load,
-    wind_limit,
-    xp,
-):
+def crown_scott_reinhardt(s: SurfaceFire, c: Cells, fb, k: Canopy, waf, wind_limit: bool) -> CrownFire:
     """Scott & Reinhardt (2001): CFB from R'_SA, the surface rate at the 20-ft wind that makes the
     active crown rate reach R'_active (wind and slope aligned, as in their crowning index); active
     crown fire shape L/B = 1 + 0.125 U_20 (Rothermel 1991)."""
+    xp = c.xp
+    fb10, sp10, ros_active, r_init, r_crit_active = k.fb10, k.sp10, k.ros_active, k.r_init, k.r_crit_active
+    crowning, u20, canopy_load = k.crowning, k.u20, k.canopy_load
     k10 = fb10.wind
     phi_needed = (
         r_crit_active
@@ -276,22 +279,6 @@ def crown_fire(fb, s: SurfaceFire, c: Cells, flammap: bool, waf, u20, wind_limit
     r_init = crown.critical_initiation_ros_m_min(i0_all, s.hpa, xp)
     ch_eff = xp.maximum(c.ch_m, cbh_eff + 1.0) if flammap else xp.maximum(c.ch_m, cbh_eff)
     canopy_load = cbd_eff * (ch_eff - cbh_eff)
-    if flammap:
-        out = crown_finney(s, c, fb10, sp10, ros_active, r_init, r_crit_active, crowning, u20, canopy_load)
-    else:
-        out = crown_scott_reinhardt(
-            s,
-            fb,
-            fb10,
-            sp10,
-            ros_active,
-            r_init,
-            r_crit_active,
-            crowning,
-            waf,
-            u20,
-            canopy_load,
-            wind_limit,
-            xp,
-        )
+    k = Canopy(crowning, fb10, sp10, ros_active, r_init, r_crit_active, canopy_load, u20)
+    out = crown_finney(s, c, k) if flammap else crown_scott_reinhardt(s, c, fb, k, waf, wind_limit)
     return i0, ros_active, out

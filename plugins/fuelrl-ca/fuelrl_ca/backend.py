@@ -30,6 +30,7 @@ import torch
 
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import (
+    SPREAD_LAYERS,
     PreparedFires,
     ScenarioSet,
     SimulationOptions,
@@ -82,17 +83,7 @@ class CellularAutomatonBackend(SimulatorBackend):
 
         fuel = tiles.fuel_model[b].numpy().astype(np.int64)
         fuel = np.where(breaks[b].numpy(), self.options.treatment_fuel_model, fuel)
-        layer = {
-            name: getattr(tiles, name)[b].numpy().astype(np.float64)
-            for name in (
-                "slope_fraction",
-                "aspect_deg",
-                "canopy_cover_fraction",
-                "canopy_height_m",
-                "canopy_base_height_m",
-                "canopy_bulk_density_kg_m3",
-            )
-        }
+        layer = {name: getattr(tiles, name)[b].numpy().astype(np.float64) for name in SPREAD_LAYERS[1:]}
         fb = fire_behavior(
             fuel,
             layer["slope_fraction"],
