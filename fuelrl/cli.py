@@ -7,6 +7,10 @@ shared options are validated once for every command (:func:`fuelrl.commands._opt
 before it runs. SIGTERM and SIGINT end a command with one line and status 128 + signal, after the
 command has removed what it started (:mod:`fuelrl.outputs`); notices
 (:class:`fuelrl.errors.FuelrlNotice`) print once as ``fuelrl: notice: ...``.
+
+``simulate``, ``evaluate`` and ``plan`` also run as several processes (``torchrun ... -m fuelrl.cli``
+or ``srun``): they join the launcher's process group first and split their fires across it
+(:mod:`fuelrl.distributed`, docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "place fuel breaks on a landscape with an agent or a heuristic; write a GeoTIFF plan"),
     "simulate": ("simulate", "grow fires on a landscape: arrival time, burn probability, burned area"),
 }
+
+#: commands that split their fires over the processes of a torchrun / srun launch
+DISTRIBUTED_COMMANDS = frozenset({"evaluate", "plan", "simulate"})
 
 # Subcommands handled by LightningCLI (fuelrl.agents.cli); listed in --help when training exists.
 LIGHTNING_COMMANDS: dict[str, str] = {
@@ -110,20 +117,33 @@ def main(argv: list[str] | None = None) -> int:
             "--overwrite", action="store_true", help="replace --out if it holds an earlier run's outputs"
         )
     args = parser.parse_args(argv[1:])
+    where = ""
     try:
         with user_facing():
             from fuelrl.commands._options import check_shared
 
             check_shared(args)
+            if name in DISTRIBUTED_COMMANDS:
+                from fuelrl import distributed
+
+                if distributed.init():
+                    where = f" (rank {distributed.rank()} of {distributed.world_size()})"
+                    if hasattr(args, "device"):
+                        args.device = distributed.local_device(args.device)
             return int(module.run(args) or 0)
     except FuelrlError as exc:
-        print(f"fuelrl {name}: error: {exc}", file=sys.stderr)
+        print(f"fuelrl {name}: error{where}: {exc}", file=sys.stderr)
         return 2
     except (Interrupted, KeyboardInterrupt) as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
         sig = signal.Signals(signum).name
         print(f"fuelrl {name}: interrupted ({sig}); partial outputs removed", file=sys.stderr)
         return 128 + signum
+    finally:
+        if where:
+            from fuelrl import distributed
+
+            distributed.shutdown()
 
 
 if __name__ == "__main__":

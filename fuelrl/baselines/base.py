@@ -14,6 +14,12 @@ Every planner follows the same rules, enforced here and not by each policy:
 * greedy planners place breaks **sequentially**: score the legal cells, take the ``k`` best, grow the
   planning fires again with the breaks so far, rescore, ... (``k = recompute_every``). Ties are
   broken by a seeded random order, so a plan depends on its inputs and seed only.
+
+Under torch.distributed (:mod:`fuelrl.distributed`) every rank holds the whole planning set (the
+legal cells depend on all of it) but a greedy heuristic grows only the rank's block of it
+(:meth:`PlanningProblem.simulate_local`) and combines the score maps exactly
+(:meth:`PlanningProblem.burn_counts`, :func:`fuelrl.baselines.heuristics.split_dpv`), so every
+rank places the same breaks one process would. :meth:`PlanningProblem.simulate` stays the whole set.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from fuelrl import distributed
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
 from fuelrl.simulators.fields import SpreadFields
@@ -82,6 +89,7 @@ class PlanningProblem:
     seed: int
     legal: np.ndarray = field(init=False)
     _prepared: PreparedFires | None = field(init=False, default=None, repr=False)
+    _local_prepared: PreparedFires | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         h, w = self.landscape.shape
@@ -122,6 +130,36 @@ class PlanningProblem:
         if prepared is None:
             return self.backend.simulate(self.tiles, b, self.scenarios)
         return self.backend.simulate_prepared(prepared, b)
+
+    def local_range(self) -> tuple[int, int]:
+        """[start, stop) of the planning fires this rank grows (all of them in one process)."""
+        return distributed.fire_range(self.scenarios.shape[1])
+
+    def simulate_local(self, breaks: np.ndarray) -> SimulationResult | None:
+        """Grow this rank's block of the planning fires (:meth:`local_range`) with ``breaks``;
+        :meth:`simulate` in one process, ``None`` for a rank with no fire."""
+        if not distributed.active():
+            return self.simulate(breaks)
+        start, stop = self.local_range()
+        if stop <= start:
+            return None
+        scenarios = distributed.fire_slice(self.scenarios, start, stop)
+        b = torch.as_tensor(np.asarray(breaks, dtype=bool)[None], device=self.backend.device)
+        if not hasattr(self.backend, "prepare"):
+            return self.backend.simulate(self.tiles, b, scenarios)
+        if self._local_prepared is None:
+            self._local_prepared = self.backend.prepare(self.tiles, scenarios)
+        return self.backend.simulate_prepared(self._local_prepared, b)
+
+    def burn_counts(self, breaks: np.ndarray) -> np.ndarray:
+        """int64 [H, W]: how many planning fires burn each cell with ``breaks``, summed exactly over
+        the ranks (each grows its block of fires)."""
+        result = self.simulate_local(breaks)
+        if result is None:
+            counts = np.zeros(self.shape, dtype=np.int64)
+        else:
+            counts = result.burned[0].sum(dim=0, dtype=torch.int64).cpu().numpy()
+        return distributed.sum_counts(counts)
 
     def spread_fields(self) -> SpreadFields | None:
         """The spread fields (no breaks) the backend prepared for the planning fires

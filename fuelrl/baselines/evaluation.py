@@ -6,6 +6,10 @@
 then for each policy plans on the planning fires and grows the *same* held-out fires with the plan.
 The fingerprint of the held-out set is checked before and after every policy, so the pairing is
 verified, not assumed. Results are pooled over landscapes fire by fire.
+
+Under torch.distributed (:mod:`fuelrl.distributed`) every rank draws both sets whole and grows only
+its block of the held-out fires (:func:`simulate_split`); burn counts are summed and burned areas
+gathered in fire order, so every rank ends with the arrays one process computes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
+from fuelrl import distributed
 from fuelrl.baselines import (
     HEURISTICS,
     Plan,
@@ -25,7 +31,6 @@ from fuelrl.baselines import (
     make_planner,
 )
 from fuelrl.baselines.scoring import (
-    burn_probability_of,
     burned_ha_of,
     describe_fires,
     fire_sets,
@@ -54,6 +59,29 @@ class LandscapeRun:
     burned_ha: dict[str, np.ndarray] = field(default_factory=dict)
     burn_probability: dict[str, np.ndarray] = field(default_factory=dict)
     scored_fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+def simulate_split(
+    backend: Any, tiles: Any, breaks: np.ndarray, scenarios: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(burned ha per fire float64 [F], burn counts int64 [H, W]) of the [1, F] ``scenarios`` grown
+    with ``breaks``; this rank grows its block of fires (:func:`fuelrl.distributed.fire_range`),
+    and the results of all ranks are combined exactly (one process: all fires)."""
+    start, stop = distributed.fire_range(scenarios.shape[1])
+    h, w = tiles.shape[1:]
+    if stop > start:
+        result = simulate_plan(backend, tiles, breaks, distributed.fire_slice(scenarios, start, stop))
+        burned = burned_ha_of(result)
+        counts = result.burned[0].sum(dim=0, dtype=torch.int64).cpu().numpy()
+        del result
+    else:
+        burned, counts = np.zeros(0, np.float64), np.zeros((h, w), np.int64)
+    return distributed.gather_fires(burned), distributed.sum_counts(counts)
+
+
+def burn_probability_from_counts(counts: np.ndarray, fires: int) -> np.ndarray:
+    """float32 [H, W]: the fraction of ``fires`` fires that burned each cell."""
+    return (np.asarray(counts, dtype=np.float64) / max(int(fires), 1)).astype(np.float32)
 
 
 class PairingError(RuntimeError):
@@ -90,15 +118,15 @@ def plan_and_score(
     k = int(recompute_every) if recompute_every else default_recompute_every(n_budget)
     sha_scoring = info["scoring"]["sha256"]
     sha_planning = scenario_fingerprint(planning)
-    untreated = simulate_plan(backend, tiles, np.zeros(landscape.shape, bool), scoring)
+    untreated_ha, untreated_counts = simulate_split(backend, tiles, np.zeros(landscape.shape, bool), scoring)
     run = LandscapeRun(
         landscape=landscape,
         budget_cells=n_budget,
         recompute_every=k,
         fires_info=info,
         scoring_fires=describe_fires(scoring, landscape),
-        untreated_ha=burned_ha_of(untreated),
-        untreated_bp=burn_probability_of(untreated),
+        untreated_ha=untreated_ha,
+        untreated_bp=burn_probability_from_counts(untreated_counts, scoring_fires),
     )
     run.scored_fingerprints["untreated"] = scenario_fingerprint(scoring)
     for name, planner in planners.items():
@@ -112,11 +140,11 @@ def plan_and_score(
         before = scenario_fingerprint(scoring)
         if before != sha_scoring:
             raise PairingError(f"the held-out fires changed before scoring policy {name}")
-        result = simulate_plan(backend, tiles, plan.breaks, scoring)
+        burned, counts = simulate_split(backend, tiles, plan.breaks, scoring)
         run.scored_fingerprints[name] = before
         run.plans[name] = plan
-        run.burned_ha[name] = burned_ha_of(result)
-        run.burn_probability[name] = burn_probability_of(result)
+        run.burned_ha[name] = burned
+        run.burn_probability[name] = burn_probability_from_counts(counts, scoring_fires)
         if log is not None:
             log(
                 f"  {name}: {plan.cells} breaks in {time.perf_counter() - t0:.1f} s, "

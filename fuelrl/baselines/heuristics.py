@@ -12,6 +12,10 @@
 
 ``k`` is ``PlanningProblem.recompute_every``; ties (e.g. cells no planning fire reaches) are taken
 in a seeded random order.
+
+Under torch.distributed the greedy heuristics grow each rank's block of the planning fires and
+combine the score maps exactly (integer burn counts; DPV fire by fire, :func:`split_dpv`), so the
+plan does not depend on the number of processes.
 """
 
 from __future__ import annotations
@@ -21,8 +25,13 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from fuelrl import distributed
 from fuelrl.baselines.base import GreedyPlanner, Planner, PlanningProblem
+from fuelrl.simulators.base import PreparedFires, ScenarioSet
 from fuelrl.simulators.trees import dpv
+
+#: bytes of tiles, breaks, arrival and DPV maps per fire of one :func:`dpv_blocks` call
+DPV_BLOCK_BYTES = 256 * 2**20
 
 
 class RandomPlanner(Planner):
@@ -43,8 +52,9 @@ class BurnProbabilityPlanner(GreedyPlanner):
     salt: ClassVar[int] = 2
 
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
-        result = problem.simulate(breaks)
-        return result.burn_probability()[0].detach().cpu().double().numpy()
+        fires = max(1, problem.scenarios.shape[1])
+        # float32 like SimulationResult.burn_probability (the same ranking as the counts)
+        return (problem.burn_counts(breaks) / fires).astype(np.float32).astype(np.float64)
 
 
 class DPVPlanner(GreedyPlanner):
@@ -58,6 +68,8 @@ class DPVPlanner(GreedyPlanner):
         self.value_ha = value_ha
 
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
+        if distributed.active():
+            return split_dpv(problem, breaks, value_ha=self.value_ha)
         result = problem.simulate(breaks)
         prepared = problem.prepared_fires()
         dev = prepared.tiles.device
@@ -68,3 +80,88 @@ class DPVPlanner(GreedyPlanner):
             value_ha=self.value_ha,
         )
         return value[0].detach().cpu().numpy()
+
+
+def dpv_blocks(
+    problem: PlanningProblem,
+    breaks: np.ndarray,
+    arrival_min: torch.Tensor,
+    start: int,
+    *,
+    value_ha: np.ndarray | None = None,
+) -> list[tuple[int, int, int, np.ndarray]]:
+    """Each fire's own DPV map for planning fires ``start .. start + f`` (``arrival_min`` [f, H, W]
+    with ``breaks``), as (fire index, first row, first column, float64 block) around the cells it
+    reaches. Every fire is solved as a tile of its own (one fire per tile, so the tree's map is its
+    subtree sums, unscaled), by :func:`fuelrl.simulators.trees.dpv`."""
+    from dataclasses import fields, replace
+
+    h, w = problem.shape
+    f = int(arrival_min.shape[0])
+    tiles = problem.tiles
+    dev = tiles.device
+    scen = distributed.fire_slice(problem.scenarios, start, start + f).to(dev)
+    per_fire = h * w * (8 * 4 + 1 + 8 + 8)  # layers, breaks, arrival, map
+    step = max(1, DPV_BLOCK_BYTES // max(per_fire, 1))
+    out: list[tuple[int, int, int, np.ndarray]] = []
+    b = torch.as_tensor(np.asarray(breaks, dtype=bool), device=dev)
+    for lo in range(0, f, step):
+        hi = min(f, lo + step)
+        m = hi - lo
+        one_each: ScenarioSet = replace(
+            scen,
+            **{
+                fl.name: getattr(scen, fl.name)[0, lo:hi].reshape(m, 1, *getattr(scen, fl.name).shape[2:])
+                for fl in fields(scen)
+            },
+        )
+        prepared = PreparedFires(
+            tiles.index(torch.zeros(m, dtype=torch.long, device=dev)), one_each, problem.backend.options
+        )
+        maps = dpv(
+            prepared,
+            b[None].repeat(m, 1, 1),
+            arrival_min[lo:hi].to(dev).reshape(m, 1, h, w),
+            value_ha=value_ha,
+        )
+        maps = maps.detach().cpu().numpy()
+        for k in range(m):
+            nz = maps[k] != 0
+            if not nz.any():
+                continue
+            rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
+            r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            out.append((start + lo + k, int(r0), int(c0), maps[k, r0:r1, c0:c1].copy()))
+    return out
+
+
+def combine_dpv_blocks(
+    blocks: list[tuple[int, int, int, np.ndarray]], scenarios: ScenarioSet, shape: tuple[int, int]
+) -> np.ndarray:
+    """float64 [H, W]: the fires' maps (:func:`dpv_blocks`, all F fires of the [1, F] planning
+    set) added in the order :func:`fuelrl.simulators.trees.dpv` adds them for the whole set (by
+    weather group, then fire index) and divided by F: the same map to the last bit."""
+    from fuelrl.simulators.spread import weather_groups
+
+    f = scenarios.shape[1]
+    by_fire = {n: (r, c, blk) for n, r, c, blk in blocks}
+    total = np.zeros(shape, dtype=np.float64)
+    for n in np.argsort(weather_groups(scenarios).group_of_fire.reshape(-1), kind="stable").tolist():
+        if n in by_fire:
+            r, c, blk = by_fire[n]
+            total[r : r + blk.shape[0], c : c + blk.shape[1]] += blk
+    return total / max(f, 1)
+
+
+def split_dpv(
+    problem: PlanningProblem, breaks: np.ndarray, *, value_ha: np.ndarray | None = None
+) -> np.ndarray:
+    """The DPV map of the planning fires with ``breaks`` (float64 [H, W]) when each rank grows its
+    block of them: every rank's fire maps are gathered and added in one process's order."""
+    start, _ = problem.local_range()
+    result = problem.simulate_local(breaks)
+    blocks = []
+    if result is not None:
+        blocks = dpv_blocks(problem, breaks, result.arrival_min[0], start, value_ha=value_ha)
+    gathered = [blk for part in distributed.all_gather(blocks) for blk in part]
+    return combine_dpv_blocks(gathered, problem.scenarios, problem.shape)

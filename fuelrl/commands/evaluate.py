@@ -16,7 +16,9 @@ stream of the same --seed), so the differences are paired fire by fire. Outputs:
 results.md (a table with paired differences against the best baseline and their 95% confidence
 intervals), fires.csv (every held-out fire and what it burned under each policy), and per landscape
 plans/<name>/<policy>.tif (breaks) and maps/<name>/<policy>.png, one file name per policy (two
-runs' last.ckpt are agent:a/last and agent:b/last). See docs/evaluation.md.
+runs' last.ckpt are agent:a/last and agent:b/last). See docs/evaluation.md. Several processes
+(``torchrun ... -m fuelrl.cli evaluate ...`` or ``srun``) split the fires and write the same
+results (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from fuelrl import distributed
 from fuelrl.commands import _options as opt
 from fuelrl.commands import _planning_args as pa
 from fuelrl.commands import _sim_args as sa
@@ -179,8 +182,10 @@ def run(args: argparse.Namespace) -> int:
     cell_sizes = {float(ls.cell_size_m) for ls in landscapes}
 
     runs = []
+    main = distributed.is_main()  # the other ranks grow their fires, then write and print nothing
     for i, (landscape, lname) in enumerate(zip(landscapes, names, strict=True)):
-        print(f"{lname}: {landscape.shape[0]}x{landscape.shape[1]} cells", file=sys.stderr)
+        if main:
+            print(f"{lname}: {landscape.shape[0]}x{landscape.shape[1]} cells", file=sys.stderr)
         runs.append(
             plan_and_score(
                 landscape,
@@ -193,9 +198,11 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 landscape_index=i,
                 recompute_every=args.recompute_every,
-                log=lambda msg: print(msg, file=sys.stderr),
+                log=(lambda msg: print(msg, file=sys.stderr)) if main else None,
             )
         )
+    if not main:
+        return 0
     summary = summarize(runs, list(planners), seed=args.seed)
     command = pa.command_line("evaluate", args.landscapes, args, ("policies", "budget"))
     results = {
@@ -208,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         "weather": pa.weather_description(args),
         "backend": backend.public_name,
         "device": str(backend.device),
+        "processes": distributed.world_size(),
         "options": {
             "conventions": backend.options.conventions,
             "crown_fire": backend.options.crown_fire,

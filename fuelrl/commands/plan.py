@@ -12,7 +12,8 @@ burnable cells, rounded down), looking at the planning fires; the plan is then s
 different, held-out set of fires drawn from the same --seed. Outputs (GeoTIFFs on the input's exact
 grid, CRS and transform): breaks.tif (uint8: 1 = treated, 0 = not, 255 = nodata),
 burn_probability_before.tif, burn_probability_after.tif (held-out fires), plan.png and
-summary.json. See docs/evaluation.md.
+summary.json. See docs/evaluation.md. Several processes (``torchrun ... -m fuelrl.cli plan ...``
+or ``srun``) split the fires and write the same plan and maps (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import math
 
 import numpy as np
 
+from fuelrl import distributed
 from fuelrl.commands import _options as opt
 from fuelrl.commands import _planning_args as pa
 from fuelrl.commands import _sim_args as sa
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         recompute_every=args.recompute_every,
     )
+    if not distributed.is_main():
+        return 0  # rank 0 writes
     plan = run_.plans[name]
     before, after = run_.untreated_ha, run_.burned_ha[name]
     stats = policy_summary(after, before)
@@ -96,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         "recompute_every": run_.recompute_every,
         "recomputes": plan.recomputes,
         "plan_seconds": plan.seconds,
+        "processes": distributed.world_size(),
         "fires": scoring_fires,
         "planning_fires": planning_fires,
         "seed": args.seed,

@@ -15,7 +15,9 @@ moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outp
 the input's exact grid): arrival_time.tif (one fire only), burn_probability.tif, summary.json and
 burn_probability.png. Fires run in chunks of --fires-per-chunk (default: what fits in about 1 GB),
 so memory does not grow with --fires; the burn counts are summed over the chunks. See
-docs/simulation.md.
+docs/simulation.md. Launched as several processes (``torchrun --nproc_per_node N -m fuelrl.cli
+simulate ...`` or ``srun``), each grows its block of the fires and rank 0 writes the same outputs
+one process would (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fuelrl import distributed
 from fuelrl.commands import _options as opt
 from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, make_backend, parse_moisture
 from fuelrl.errors import InputError
@@ -203,10 +206,15 @@ def run(args: argparse.Namespace) -> int:
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     start = time.perf_counter()
-    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign, weather, chunk)
+    lo, hi = distributed.fire_range(n)  # this process's block of the fires (all of them in one)
+    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign[lo:hi], weather, chunk)
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
+    counts = distributed.sum_counts(np.zeros((h, w), np.int64) if counts is None else counts)
+    burned_ha = distributed.gather_fires(burned_ha)
     sim_seconds = time.perf_counter() - start
+    if not distributed.is_main():
+        return 0  # rank 0 writes
 
     prob = (counts / n).astype(np.float32)
     summary = {
@@ -221,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         "burned_ha": [float(v) for v in burned_ha] if n <= 10_000 else None,
         "seconds_per_fire": sim_seconds / n,
         "fires_per_chunk": chunk,
+        "processes": distributed.world_size(),
         "weather": {
             "wind_speed_20ft_mph": args.wind_speed,
             "wind_from_deg": args.wind_from,
