@@ -58,6 +58,7 @@ Progress: on a terminal (stderr a TTY) a progress bar counts breaks placed again
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -264,7 +265,7 @@ class LocalQ:
                 self.norms.append(_group_norm_affine(gn, x))
             scale, shift = self.norms[k]
             k += 1
-            return F.silu(x * scale + shift)
+            return F.silu(torch.addcmul(shift, x, scale), inplace=True)
 
         self.xs = [qnet.stem(x_in)]
         self.hs = []
@@ -294,7 +295,7 @@ class LocalQ:
         a0, a1, b0, b1 = max(r0 - p, 0), min(r1 + p, self.h), max(c0 - p, 0), min(c1 + p, self.w)
         crop = src[:, :, a0:a1, b0:b1]
         if norm is not None:
-            crop = F.silu(crop * norm[0] + norm[1])
+            crop = F.silu(torch.addcmul(norm[1], crop, norm[0]), inplace=True)
         pads = (b0 - (c0 - p), (c1 + p) - b1, a0 - (r0 - p), (r1 + p) - a1)
         if any(pads):
             crop = F.pad(crop, pads)
@@ -323,7 +324,8 @@ class LocalQ:
         r0, r1, c0, c1 = box
         x = self.xs[-1][:, :, r0:r1, c0:c1]
         scale, shift = self.norms[k]
-        self.q[r0:r1, c0:c1] = self._head(x, self.x_in[:, :, r0:r1, c0:c1], F.silu(x * scale + shift))
+        act = F.silu(torch.addcmul(shift, x, scale), inplace=True)
+        self.q[r0:r1, c0:c1] = self._head(x, self.x_in[:, :, r0:r1, c0:c1], act)
         return box
 
     def update_apart(self, channel: int, cells: list[tuple[int, int]], value: float = 1.0) -> list[tuple]:
@@ -353,7 +355,7 @@ class LocalQ:
         def conv(conv: nn.Conv2d, src: torch.Tensor, rho: int, norm: tuple | None) -> torch.Tensor:
             crop = gather(src, rho + conv.padding[0])
             if norm is not None:
-                crop = F.silu(crop * norm[0] + norm[1])
+                crop = F.silu(torch.addcmul(norm[1], crop, norm[0]), inplace=True)
             return F.conv2d(crop, conv.weight, conv.bias, dilation=conv.dilation)
 
         rho = self.qnet.stem.padding[0]
@@ -369,7 +371,7 @@ class LocalQ:
             k += 2
         x = gather(self.xs[-1], rho)
         scale, shift = self.norms[k]
-        q = self.head[4](F.silu(self.head[2](F.silu(x * scale + shift))))[:, 0]
+        q = self.head[4](F.silu(self.head[2](F.silu(torch.addcmul(shift, x, scale), inplace=True))))[:, 0]
         if self.gain is not None:
             q = q + self.gain * gather(self.x_in, rho)[:, -2]
         for n, (r, c) in enumerate(inner):
@@ -754,8 +756,11 @@ class AgentPlanner(GreedyPlanner):
         available = problem.legal.copy()
         order: list[int] = []
         placed = recomputes = 0
+        seconds = {"simulation_seconds": 0.0, "whole_pass_seconds": 0.0, "local_update_seconds": 0.0}
         while placed < problem.budget_cells:
+            t0 = time.perf_counter()
             bp, dpv = self._simulated_channels(problem, breaks)
+            t1 = time.perf_counter()
             recomputes += 1
             budget_left = (problem.budget_cells - placed) / problem.budget_cells
             states = []
@@ -771,11 +776,20 @@ class AgentPlanner(GreedyPlanner):
                 score[a0:a1, b0:b1] = np.where(available[a0:a1, b0:b1], q, -np.inf)
             best = _Argmax(score, rng.permutation(h * w))
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
+            t2 = time.perf_counter()
             with _one_thread(self.device):
                 placed = self._local_interval(states, best, breaks, available, order, placed, stop, progress)
+            seconds["simulation_seconds"] += t1 - t0
+            seconds["whole_pass_seconds"] += t2 - t1
+            seconds["local_update_seconds"] += time.perf_counter() - t2
             if placed < stop:  # no legal cell left
                 break
-        info = {"sequential": True, "rescore": "local", "network_passes": recomputes * len(regions)}
+        info = {
+            "sequential": True,
+            "rescore": "local",
+            "network_passes": recomputes * len(regions),
+            **{k: round(v, 3) for k, v in seconds.items()},
+        }
         return np.asarray(order, dtype=np.int64), recomputes, info
 
     def _local_interval(self, states, best, breaks, available, order, placed, stop, progress) -> int:
