@@ -408,7 +408,17 @@ class _Progress:
                 from tqdm.auto import tqdm
             except ImportError:  # pragma: no cover - tqdm comes with lightning
                 return
-            self.bar = tqdm(total=int(total), desc=f"{label} breaks", unit="break", file=sys.stderr)
+            import shutil
+
+            cols = shutil.get_terminal_size((100, 24)).columns
+            self.bar = tqdm(
+                total=int(total),
+                desc=f"{label} breaks",
+                unit="break",
+                file=sys.stderr,
+                ncols=cols if cols >= 40 else 100,  # a pty with no size reports 0 columns
+                mininterval=0.5,
+            )
 
     def update(self, n: int = 1) -> None:
         if self.bar is not None:
