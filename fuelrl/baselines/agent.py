@@ -334,8 +334,9 @@ class LocalQ:
         batch (one convolution for all of them), the others one by one. Returns the changed boxes."""
         radius = receptive_radius(self.qnet)
         inner, boxes = [], []
+        edge = 2 * radius
         for r, c in cells:
-            if 2 * radius <= r < self.h - 2 * radius and 2 * radius <= c < self.w - 2 * radius:
+            if len(cells) > 1 and edge <= r < self.h - edge and edge <= c < self.w - edge:
                 inner.append((r, c))
             else:
                 boxes.append(self.update(channel, np.array([r]), np.array([c]), value))
