@@ -16,7 +16,9 @@ it. What the fires produce is combined exactly, never approximately:
 * float maps summed over fires (the DPV planner's score map) are gathered fire by fire and added
   in the order one process adds them (:func:`fuelrl.baselines.heuristics.split_dpv`).
 
-So N processes write exactly what one process writes with the same seed; only timings differ. Rank
+So N processes write exactly what one process writes with the same seed; only timings differ. The
+split is opt-in (:func:`init`, which the commands call): a process group made by someone else, such
+as Lightning's DDP in ``fuelrl fit`` where every rank has its own landscapes, splits nothing. Rank
 0 alone writes outputs (atomically, after every rank has delivered its fires); the other ranks
 write nothing. A rank that fails makes its launcher stop the others (torchrun does; give ``srun``
 ``--kill-on-bad-exit=1``), and since no rank writes before the last collective, nothing is
@@ -60,10 +62,15 @@ def _dist():
     return dist if dist.is_available() else None
 
 
+#: whether :func:`init` asked for the fire split (a process group made by someone else, e.g.
+#: Lightning's DDP in ``fuelrl fit`` where every rank has its own landscapes, splits nothing)
+_SPLIT = {"on": False, "owned": False}
+
+
 def active() -> bool:
-    """Whether this process is one of several in an initialised process group."""
+    """Whether fires are split: :func:`init` was called and this process is one of several."""
     dist = _dist()
-    return bool(dist is not None and dist.is_initialized() and dist.get_world_size() > 1)
+    return bool(_SPLIT["on"] and dist is not None and dist.is_initialized() and dist.get_world_size() > 1)
 
 
 def world_size() -> int:
@@ -96,28 +103,35 @@ def _env_layout(env: dict[str, str] | None = None) -> tuple[int, int, int] | Non
 def init() -> bool:
     """Join the process group the launcher describes (gloo); returns whether there is one.
 
-    No-op (False) in a plain process or a one-process launch, or when a group already exists.
+    No-op (False) in a plain process or a one-process launch. The split is opt-in: the commands
+    call this; a library user with a process group of their own calls it to split on that group
+    (every rank must then hold the same problem and fires).
     """
     dist = _dist()
     if dist is None:
         return False
-    if dist.is_initialized():
-        return active()
-    layout = _env_layout()
-    if layout is None:
-        return False
-    r, n, _ = layout
-    os.environ.setdefault("MASTER_PORT", "29500")
-    timeout = datetime.timedelta(seconds=float(os.environ.get("FUELRL_DIST_TIMEOUT_S", DEFAULT_TIMEOUT_S)))
-    dist.init_process_group("gloo", init_method="env://", rank=r, world_size=n, timeout=timeout)
-    return True
+    if not dist.is_initialized():
+        layout = _env_layout()
+        if layout is None:
+            return False
+        r, n, _ = layout
+        os.environ.setdefault("MASTER_PORT", "29500")
+        timeout = datetime.timedelta(
+            seconds=float(os.environ.get("FUELRL_DIST_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+        )
+        dist.init_process_group("gloo", init_method="env://", rank=r, world_size=n, timeout=timeout)
+        _SPLIT["owned"] = True
+    _SPLIT["on"] = True
+    return active()
 
 
 def shutdown() -> None:
-    """Leave the process group (if this module's :func:`init` or anyone made one)."""
+    """Stop splitting; leave the process group if :func:`init` made it."""
     dist = _dist()
-    if dist is not None and dist.is_initialized():
+    _SPLIT["on"] = False
+    if _SPLIT["owned"] and dist is not None and dist.is_initialized():
         dist.destroy_process_group()
+    _SPLIT["owned"] = False
 
 
 def local_device(device: str | None) -> str | None:

@@ -44,6 +44,28 @@ def test_one_process_helpers_are_no_ops():
     assert distributed.local_device("cuda") == "cuda"
 
 
+def test_a_process_group_made_by_someone_else_splits_nothing(monkeypatch):
+    """Lightning's DDP group (fuelrl fit: every rank its own landscapes) must not split planners."""
+
+    class Group:
+        @staticmethod
+        def is_initialized():
+            return True
+
+        @staticmethod
+        def get_world_size():
+            return 2
+
+        @staticmethod
+        def get_rank():
+            return 1
+
+    monkeypatch.setattr(distributed, "_dist", lambda: Group)
+    assert not distributed.active() and distributed.fire_range(10) == (0, 10)
+    monkeypatch.setitem(distributed._SPLIT, "on", True)  # what init() does on an existing group
+    assert distributed.active() and distributed.fire_range(10) == (5, 10)
+
+
 def _problem(weather: WeatherDistribution, fires: int = 9) -> PlanningProblem:
     land = generate_landscape(seed=3, shape=(28, 30))
     backend = registry.create("numpy", options=SimulationOptions())
