@@ -7,7 +7,7 @@ per fire should stay flat as the landscape grows. This benchmark checks that: th
 grass landscapes of 256^2, 512^2 and 1024^2 cells, timed as ms per fire, beside one simulation of
 those fires (``simulate_prepared`` of the threaded backend on one worker) for scale.
 
-Run alone: ``python -m fuelrl.bench.trees [--sizes 256,512,1024] [--repeats 3]``.
+Run alone: ``python -m fuelrl.bench.trees [--sizes 256,512,1024] [--repeats 3] [--threads 1]``.
 """
 
 from __future__ import annotations
@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="256,512,1024")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print the JSON instead of the table")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (1 on a shared CPU)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     section = bench_trees(tuple(int(s) for s in args.sizes.split(",")), args.repeats)
     print(json.dumps(rp.jsonable(section), indent=1) if args.json else markdown(section))
     return 0

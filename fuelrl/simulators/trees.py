@@ -172,6 +172,10 @@ def subtree_sums(parent: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
 #: every segment between two burned cells already lies inside the box, so any margin >= 0 is exact)
 WINDOW_MARGIN = 2
 
+#: padded cells a chunk of fire windows may take on whatever its size (about the cost of the fixed
+#: per-chunk work of the trees, ~300 array operations, on a CPU)
+PAD_CELLS = 16384
+
 #: float64 fields (1 / ROS and travel times, [n, 16, h, w] each) per chunk of fire windows
 CHUNK_BYTES = 256 * 2**20
 
@@ -198,7 +202,8 @@ def fire_windows(arrival_min: torch.Tensor, margin: int = WINDOW_MARGIN) -> np.n
 def window_chunks(windows: np.ndarray, fires: np.ndarray, max_cells: int) -> list[np.ndarray]:
     """Fires (indices into ``windows``) in chunks solved on one common window size: largest
     first, a fire joins the chunk while the padded cells stay within twice the chunk's own cells
-    and ``max_cells`` (so a batch of small fires is not padded to a large one's window)."""
+    (or :data:`PAD_CELLS` more) and ``max_cells``, so a batch of small fires is not padded to a
+    large one's window, and many small windows are not solved one by one."""
     hh = windows[fires, 1] - windows[fires, 0]
     ww = windows[fires, 3] - windows[fires, 2]
     chunks: list[np.ndarray] = []
@@ -207,7 +212,10 @@ def window_chunks(windows: np.ndarray, fires: np.ndarray, max_cells: int) -> lis
     for j in np.argsort(-(hh * ww), kind="stable"):
         nh, nw = max(ch, int(hh[j])), max(cw, int(ww[j]))
         padded = (len(cur) + 1) * nh * nw
-        if cur and (padded > 2 * (area + int(hh[j] * ww[j])) or padded > max_cells):
+        extra = padded - (area + int(hh[j] * ww[j]))
+        # padding costs per cell, a chunk costs a fixed ~300 array operations: pad up to twice
+        # the chunk's cells, or by a few thousand cells whatever the ratio
+        if cur and ((extra > area + int(hh[j] * ww[j]) and extra > PAD_CELLS) or padded > max_cells):
             chunks.append(np.asarray(cur))
             cur, nh, nw, area = [], int(hh[j]), int(ww[j]), 0
         cur.append(int(fires[j]))
@@ -274,18 +282,16 @@ def dpv(
         # a common window size: origins moved back where needed to keep each window in its tile
         r0 = np.minimum(windows[chunk, 0], h - wh)
         c0 = np.minimum(windows[chunk, 2], w - ww)
+        # fires of one weather group on the same window (small tiles: the whole tile) share
+        # their spread rates and travel times, computed once
+        keys, which = np.unique(np.stack([group_of_fire[chunk], r0, c0], axis=1), axis=0, return_inverse=True)
         inv, _ = window_inverse_ros(
-            tiles,
-            breaks,
-            groups,
-            group_of_fire[chunk],
-            np.stack([r0, c0], axis=1),
-            (wh, ww),
-            options,
-            fmt,
-            spread=spread,
+            tiles, breaks, groups, keys[:, 0], keys[:, 1:], (wh, ww), options, fmt, spread=spread
         )
         travel = centre_travel_times(torch.as_tensor(inv, device=dev), tiles.cell_size_m)
+        which = which.reshape(-1)
+        if not np.array_equal(which, np.arange(len(chunk))):  # keys come sorted: back to the fires
+            travel = travel.index_select(0, torch.as_tensor(which, device=dev))
         rr = torch.as_tensor(r0[:, None] + np.arange(wh)[None], device=dev)[:, :, None]
         cc = torch.as_tensor(c0[:, None] + np.arange(ww)[None], device=dev)[:, None, :]
         fire_t = torch.as_tensor(chunk, device=dev)[:, None, None]
