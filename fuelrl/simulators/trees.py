@@ -183,19 +183,21 @@ CHUNK_BYTES = 256 * 2**20
 def fire_windows(arrival_min: torch.Tensor, margin: int = WINDOW_MARGIN) -> np.ndarray:
     """int64 [N, 4]: (first row, end row, first column, end column) of each fire's burned cells
     (finite ``arrival_min`` [N, H, W]) widened by ``margin`` and clamped to the grid; an empty
-    window (end = first = 0) for a fire that burned nothing."""
+    window (end = first = 0) for a fire that burned nothing. One pass over the grid (the rows that
+    burned, from each row's earliest arrival); the columns are read in those rows only."""
     n, h, w = arrival_min.shape
-    fin = torch.isfinite(arrival_min)
-    rows = fin.any(dim=2).cpu().numpy()
-    cols = fin.any(dim=1).cpu().numpy()
+    rows = torch.isfinite(arrival_min.amin(dim=2)).cpu().numpy()  # [N, H]
     out = np.zeros((n, 4), dtype=np.int64)
-    lit = rows.any(axis=1)
-    if lit.any():
-        r, c = rows[lit], cols[lit]
-        out[lit, 0] = np.maximum(r.argmax(axis=1) - margin, 0)
-        out[lit, 1] = np.minimum(h - r[:, ::-1].argmax(axis=1) + margin, h)
-        out[lit, 2] = np.maximum(c.argmax(axis=1) - margin, 0)
-        out[lit, 3] = np.minimum(w - c[:, ::-1].argmax(axis=1) + margin, w)
+    for i in np.flatnonzero(rows.any(axis=1)):
+        r = np.flatnonzero(rows[i])
+        r0, r1 = int(r[0]), int(r[-1]) + 1
+        c = np.flatnonzero(torch.isfinite(arrival_min[i, r0:r1].amin(dim=0)).cpu().numpy())
+        out[i] = (
+            max(r0 - margin, 0),
+            min(r1 + margin, h),
+            max(int(c[0]) - margin, 0),
+            min(int(c[-1]) + 1 + margin, w),
+        )
     return out
 
 
@@ -254,7 +256,7 @@ def dpv(
     dev = tiles.device
     f = scenarios.shape[1]
     if value_ha is None:
-        value = torch.full((b, h, w), tiles.cell_area_ha, dtype=torch.float64, device=dev)
+        value = torch.full((1, 1, 1), tiles.cell_area_ha, dtype=torch.float64, device=dev).expand(b, h, w)
     else:
         value = torch.as_tensor(np.asarray(value_ha) if not torch.is_tensor(value_ha) else value_ha)
         value = value.to(dev, torch.float64).expand(b, h, w)
@@ -308,4 +310,4 @@ def dpv(
         if n in sums:
             a, c, s = sums[n]
             dpv[n // f, a : a + s.shape[0], c : c + s.shape[1]] += s
-    return dpv / max(f, 1)
+    return dpv.div_(max(f, 1))
