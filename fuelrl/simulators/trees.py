@@ -187,11 +187,14 @@ def fire_windows(arrival_min: torch.Tensor, margin: int = WINDOW_MARGIN) -> np.n
     burned, from each row's earliest arrival); the columns are read in those rows only."""
     n, h, w = arrival_min.shape
     rows = torch.isfinite(arrival_min.amin(dim=2)).cpu().numpy()  # [N, H]
+    # many fires on small tiles: a second pass costs less than a loop over the fires
+    cols = torch.isfinite(arrival_min.amin(dim=1)).cpu().numpy() if n * h * w <= 2**22 else None
     out = np.zeros((n, 4), dtype=np.int64)
     for i in np.flatnonzero(rows.any(axis=1)):
         r = np.flatnonzero(rows[i])
         r0, r1 = int(r[0]), int(r[-1]) + 1
-        c = np.flatnonzero(torch.isfinite(arrival_min[i, r0:r1].amin(dim=0)).cpu().numpy())
+        ci = cols[i] if cols is not None else torch.isfinite(arrival_min[i, r0:r1].amin(dim=0)).cpu().numpy()
+        c = np.flatnonzero(ci)
         out[i] = (
             max(r0 - margin, 0),
             min(r1 + margin, h),
