@@ -151,6 +151,14 @@ class PlanningProblem:
             self._local_prepared = self.backend.prepare(self.tiles, scenarios)
         return self.backend.simulate_prepared(self._local_prepared, b)
 
+    def local_spread_fields(self) -> SpreadFields | None:
+        """The spread fields the backend prepared for this rank's planning fires (after a
+        :meth:`simulate_local`), or ``None``; :meth:`spread_fields` in one process."""
+        if not distributed.active():
+            return self.spread_fields()
+        prepared = self._local_prepared
+        return None if prepared is None else prepared.spread
+
     def burn_counts(self, breaks: np.ndarray) -> np.ndarray:
         """int64 [H, W]: how many planning fires burn each cell with ``breaks``, summed exactly over
         the ranks (each grows its block of fires)."""

@@ -28,6 +28,7 @@ import torch
 from fuelrl import distributed
 from fuelrl.baselines.base import GreedyPlanner, Planner, PlanningProblem
 from fuelrl.simulators.base import PreparedFires, ScenarioSet
+from fuelrl.simulators.fields import SpreadFields
 from fuelrl.simulators.trees import dpv
 
 #: bytes of tiles, breaks, arrival and DPV maps per fire of one :func:`dpv_blocks` call
@@ -89,11 +90,14 @@ def dpv_blocks(
     start: int,
     *,
     value_ha: np.ndarray | None = None,
+    spread: SpreadFields | None = None,
 ) -> list[tuple[int, int, int, np.ndarray]]:
     """Each fire's own DPV map for planning fires ``start .. start + f`` (``arrival_min`` [f, H, W]
     with ``breaks``), as (fire index, first row, first column, float64 block) around the cells it
     reaches. Every fire is solved as a tile of its own (one fire per tile, so the tree's map is its
-    subtree sums, unscaled), by :func:`fuelrl.simulators.trees.dpv`."""
+    subtree sums, unscaled), by :func:`fuelrl.simulators.trees.dpv`. ``spread``: the landscape's
+    prepared spread fields (one tile) holding these fires' weathers, shared by every fire's tile
+    (not copied); without it each fire's window physics is recomputed."""
     from dataclasses import fields, replace
 
     h, w = problem.shape
@@ -115,8 +119,14 @@ def dpv_blocks(
                 for fl in fields(scen)
             },
         )
+        shared = None
+        if spread is not None and len(spread.tiles) == 1:
+            shared = SpreadFields([spread.tiles[0]] * m, spread.format)
         prepared = PreparedFires(
-            tiles.index(torch.zeros(m, dtype=torch.long, device=dev)), one_each, problem.backend.options
+            tiles.index(torch.zeros(m, dtype=torch.long, device=dev)),
+            one_each,
+            problem.backend.options,
+            spread=shared,
         )
         maps = dpv(
             prepared,
@@ -162,6 +172,13 @@ def split_dpv(
     result = problem.simulate_local(breaks)
     blocks = []
     if result is not None:
-        blocks = dpv_blocks(problem, breaks, result.arrival_min[0], start, value_ha=value_ha)
+        blocks = dpv_blocks(
+            problem,
+            breaks,
+            result.arrival_min[0],
+            start,
+            value_ha=value_ha,
+            spread=problem.local_spread_fields(),
+        )
     gathered = [blk for part in distributed.all_gather(blocks) for blk in part]
     return combine_dpv_blocks(gathered, problem.scenarios, problem.shape)

@@ -86,7 +86,8 @@ def _problem(weather: WeatherDistribution, fires: int = 9) -> PlanningProblem:
     ids=["one-weather", "varied-weather"],
 )
 @pytest.mark.parametrize("splits", [(0, 9), (0, 4, 9), (0, 1, 5, 6, 9)])
-def test_dpv_of_fire_blocks_is_the_whole_set_dpv_to_the_last_bit(weather, splits):
+@pytest.mark.parametrize("shared_fields", [True, False], ids=["prepared-fields", "window-physics"])
+def test_dpv_of_fire_blocks_is_the_whole_set_dpv_to_the_last_bit(weather, splits, shared_fields):
     """What N ranks compute (each its block of fires, recombined) equals one process's DPV map."""
     problem = _problem(weather)
     rng = np.random.default_rng(0)
@@ -96,7 +97,8 @@ def test_dpv_of_fire_blocks_is_the_whole_set_dpv_to_the_last_bit(weather, splits
     for start, stop in zip(splits, splits[1:], strict=False):
         part = distributed.fire_slice(problem.scenarios, start, stop)
         result = problem.backend.simulate(problem.tiles, torch.as_tensor(breaks[None]), part)
-        blocks += dpv_blocks(problem, breaks, result.arrival_min[0], start)
+        spread = problem.spread_fields() if shared_fields else None
+        blocks += dpv_blocks(problem, breaks, result.arrival_min[0], start, spread=spread)
     combined = combine_dpv_blocks(blocks, problem.scenarios, problem.shape)
     assert whole.dtype == combined.dtype == np.float64 and whole.any()
     assert whole.tobytes() == combined.tobytes()
