@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -59,10 +60,8 @@ class PhysicsFormat:
     def of(cls, x: Any) -> PhysicsFormat:
         """The format of an existing array (numpy array or tensor)."""
         if isinstance(x, torch.Tensor):
-            dtype = x.dtype if x.is_floating_point() else torch.float32
-            return cls(torch, dtype, x.device)
-        dtype = torch.float32 if np.asarray(x).dtype == np.float32 else torch.float64
-        return cls(np, dtype, torch.device("cpu"))
+            return _torch_format(x.dtype if x.is_floating_point() else torch.float32, x.device)
+        return _NUMPY_F32 if getattr(x, "dtype", None) == np.float32 else _NUMPY_F64
 
     @property
     def is_numpy(self) -> bool:
@@ -125,6 +124,15 @@ class PhysicsFormat:
 
     def equal(self, a: Any, b: Any) -> bool:
         return bool(np.array_equal(a, b)) if self.is_numpy else bool(torch.equal(a, b))
+
+
+_NUMPY_F32 = PhysicsFormat(np, torch.float32)
+_NUMPY_F64 = PhysicsFormat(np, torch.float64)
+
+
+@lru_cache(maxsize=64)
+def _torch_format(dtype: torch.dtype, device: torch.device) -> PhysicsFormat:
+    return PhysicsFormat(torch, dtype, device)
 
 
 @dataclass
