@@ -171,6 +171,15 @@ def all_gather(obj: Any) -> list[Any]:
     return out
 
 
+def from_rank0(obj: Any) -> Any:
+    """Rank 0's ``obj`` (picklable) on every rank; ``obj`` itself in one process."""
+    if not active():
+        return obj
+    box = [obj]
+    _collective("sharing rank 0's result", _dist().broadcast_object_list, box, src=0)
+    return box[0]
+
+
 def gather_fires(values: np.ndarray) -> np.ndarray:
     """Per-fire values of this rank's block (:func:`fire_range`), concatenated in fire order on
     every rank: the bytes one process would hold."""

@@ -134,7 +134,9 @@ def plan_and_score(
             landscape, tiles, backend, planning, budget_cells=n_budget, recompute_every=k, seed=seed
         )
         t0 = time.perf_counter()
-        plan = planner.plan(problem)
+        # every rank computed the plan; all score rank 0's (an agent's plan is not split, and a
+        # rank whose threads or device rounded differently must not score another plan)
+        plan = distributed.from_rank0(planner.plan(problem))
         if scenario_fingerprint(planning) != sha_planning:
             raise PairingError(f"policy {name} changed the planning fires")
         before = scenario_fingerprint(scoring)

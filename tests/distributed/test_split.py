@@ -42,6 +42,8 @@ def test_one_process_helpers_are_no_ops():
     np.testing.assert_array_equal(distributed.sum_counts(x), x)
     np.testing.assert_array_equal(distributed.gather_fires(np.ones(3)), np.ones(3))
     assert distributed.local_device("cuda") == "cuda"
+    obj = {"a": 1}
+    assert distributed.from_rank0(obj) is obj
 
 
 def test_a_process_group_made_by_someone_else_splits_nothing(monkeypatch):
