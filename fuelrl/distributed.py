@@ -1,7 +1,7 @@
 """Fires across processes: ``fuelrl simulate``, ``evaluate`` and ``plan`` under torch.distributed.
 
 Launched by ``torchrun`` (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT in the
-environment) or by ``srun`` (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; MASTER_ADDR and
+environment) or by ``srun`` (SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID; MASTER_ADDR and
 MASTER_PORT from the batch script), the same engine Lightning's DDP uses for ``fuelrl fit``; in a
 plain process everything here is a no-op and the commands run as they always have.
 
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fuelrl.errors import FuelrlError
+from fuelrl.errors import FuelrlError, InputError
 
 #: seconds a collective waits for the other ranks before the run fails (FUELRL_DIST_TIMEOUT_S)
 DEFAULT_TIMEOUT_S = 1800
@@ -92,9 +92,15 @@ def _env_layout(env: dict[str, str] | None = None) -> tuple[int, int, int] | Non
     if "WORLD_SIZE" in env and "RANK" in env:
         r, n = int(env["RANK"]), int(env["WORLD_SIZE"])
         local = int(env.get("LOCAL_RANK", "0"))
-    elif "SLURM_NTASKS" in env and "SLURM_PROCID" in env and "MASTER_ADDR" in env:
-        r, n = int(env["SLURM_PROCID"]), int(env["SLURM_NTASKS"])
+    elif "SLURM_STEP_NUM_TASKS" in env and "SLURM_PROCID" in env:  # a task of an srun step
+        r, n = int(env["SLURM_PROCID"]), int(env["SLURM_STEP_NUM_TASKS"])
         local = int(env.get("SLURM_LOCALID", "0"))
+        if n > 1 and "MASTER_ADDR" not in env:
+            raise InputError(
+                f"srun started {n} tasks but MASTER_ADDR is not set, so they cannot find each other: "
+                'export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1) in the '
+                "batch script (docs/scaling.md)"
+            )
     else:
         return None
     return (r, n, local) if n > 1 else None

@@ -9,6 +9,7 @@ import torch
 from fuelrl import distributed, registry
 from fuelrl.baselines import DPVPlanner, PlanningProblem
 from fuelrl.baselines.heuristics import combine_dpv_blocks, dpv_blocks
+from fuelrl.errors import InputError
 from fuelrl.landscape import generate_landscape
 from fuelrl.simulators.base import SimulationOptions, TileBatch
 from fuelrl.simulators.scenarios import ScenarioSampler, WeatherDistribution
@@ -30,9 +31,13 @@ def test_layout_from_torchrun_or_slurm_and_none_for_one_process():
     assert distributed._env_layout({}) is None
     assert distributed._env_layout({"RANK": "0", "WORLD_SIZE": "1"}) is None
     assert distributed._env_layout({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == (3, 4, 1)
-    slurm = {"SLURM_PROCID": "5", "SLURM_NTASKS": "8", "SLURM_LOCALID": "1", "MASTER_ADDR": "n1"}
+    slurm = {"SLURM_PROCID": "5", "SLURM_STEP_NUM_TASKS": "8", "SLURM_LOCALID": "1", "MASTER_ADDR": "n1"}
     assert distributed._env_layout(slurm) == (5, 8, 1)
-    assert distributed._env_layout({k: v for k, v in slurm.items() if k != "MASTER_ADDR"}) is None
+    # the batch script itself (no srun step) is one process, whatever the job's task count
+    assert distributed._env_layout({"SLURM_PROCID": "0", "SLURM_NTASKS": "64"}) is None
+    # an srun step of several tasks that cannot find each other would run N copies: refused
+    with pytest.raises(InputError, match="MASTER_ADDR"):
+        distributed._env_layout({k: v for k, v in slurm.items() if k != "MASTER_ADDR"})
 
 
 def test_one_process_helpers_are_no_ops():
