@@ -123,7 +123,7 @@ def markdown(section: dict[str, Any]) -> str:
         "DPV trees ms/fire",
         "simulate ms/fire",
         "DPV / simulate",
-        "DPV vs 256^2",
+        "DPV vs smallest",
     ]
     body = [
         [
