@@ -44,7 +44,6 @@ SPREAD_LAYERS = (
 )
 
 
-
 def _as_tensor(x: Any, dtype: torch.dtype, device: torch.device | str | None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=dtype)

@@ -146,4 +146,3 @@ def ignition_corners(cell: int, w: int) -> tuple[int, int, int, int]:
     r, c = divmod(int(cell), w)
     top = r * (w + 1) + c
     return top, top + 1, top + w + 1, top + w + 2
-
