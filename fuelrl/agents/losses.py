@@ -124,3 +124,16 @@ def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     torch._foreach_lerp_(t_params, o_params, tau)
     for tb, ob in zip(target.buffers(), online.buffers(), strict=True):
         tb.copy_(ob)
+
+
+def dpv_regression_loss(
+    q_values: torch.Tensor, expert_dpv: torch.Tensor, action_mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean squared error, over the legal cells, between the Q-values of a DPV-residual network
+    and the teacher's *fresh* DPV map on the observation's ``dpv/max`` scale (FireEnv's
+    ``expert_dpv``): the network learns how the breaks placed since the last simulation change
+    every cell's DPV, a dense target (one value per cell) where the large-margin loss has one
+    label per state. ``q_values``, ``expert_dpv`` [N, A]; ``action_mask`` bool [N, A]."""
+    mask = action_mask.bool()
+    err = (q_values.float() - expert_dpv.float()).square()
+    return torch.where(mask, err, 0.0).sum() / mask.sum().clamp_min(1)

@@ -36,7 +36,13 @@ from fuelrl.agents.evaluation import (
     run_episodes,
 )
 from fuelrl.agents.exploration import MaskedEpsilonGreedy, linear_epsilon
-from fuelrl.agents.losses import double_dqn_loss, hard_update, large_margin_loss, soft_update
+from fuelrl.agents.losses import (
+    double_dqn_loss,
+    dpv_regression_loss,
+    hard_update,
+    large_margin_loss,
+    soft_update,
+)
 from fuelrl.envs.observation import DPV_CHANNEL
 from fuelrl.errors import InputError
 from fuelrl.models import FuelBreakQNet, QNetConfig, count_parameters
@@ -70,6 +76,9 @@ class DQNAgent(pl.LightningModule):
             ``expert_action`` (FireEnv's ``expert: dpv``; :func:`fuelrl.agents.losses.large_margin_loss`);
             0: plain DQN.
         expert_margin: the margin of that loss, in Q units (reward x ``reward_scale``).
+        expert_loss: "margin" (DQfD's large-margin loss on ``expert_action``) or "dpv_regression"
+            (a DPV-residual network regresses the teacher's fresh DPV map ``expert_dpv`` on the legal
+            cells: :func:`fuelrl.agents.losses.dpv_regression_loss`).
         td_weight: weight of the TD loss (1: DQN/DQfD; 0 with ``expert_weight`` > 0: pure imitation).
         seed: seed of the exploration generator (each DDP rank adds its rank).
     """
@@ -94,6 +103,7 @@ class DQNAgent(pl.LightningModule):
         tau: float = 0.005,
         expert_weight: float = 0.0,
         expert_margin: float = 0.1,
+        expert_loss: Literal["margin", "dpv_regression"] = "margin",
         td_weight: float = 1.0,
         seed: int = 0,
     ):
@@ -128,6 +138,12 @@ class DQNAgent(pl.LightningModule):
             raise InputError(
                 "model.expert_weight, model.expert_margin, model.td_weight: expected >= 0 with "
                 f"expert_weight + td_weight > 0, got {expert_weight}, {expert_margin}, {td_weight}"
+            )
+        if expert_loss not in ("margin", "dpv_regression"):
+            raise InputError(f"model.expert_loss: expected 'margin' or 'dpv_regression', got {expert_loss!r}")
+        if expert_loss == "dpv_regression" and not (net is not None and net.dpv_residual):
+            raise InputError(
+                "model.expert_loss 'dpv_regression' needs a DPV-residual net: model.net.dpv_residual: true"
             )
         if net is not None and net.dpv_residual and observation_channels is not None:
             from fuelrl.envs.observation import DPV_CHANNEL
@@ -214,10 +230,14 @@ class DQNAgent(pl.LightningModule):
             n = q_all.shape[0]
             loss = q_all.sum() * 0.0
         if hp.expert_weight > 0 and expert is not None:
-            margin, agree = large_margin_loss(
-                q_all, expert.reshape(-1), batch["action_mask"].reshape(n, -1), hp.expert_margin
-            )
-            loss = loss + hp.expert_weight * margin
+            mask = batch["action_mask"].reshape(n, -1)
+            margin, agree = large_margin_loss(q_all, expert.reshape(-1), mask, hp.expert_margin)
+            if hp.get("expert_loss", "margin") == "dpv_regression":
+                regression = dpv_regression_loss(q_all, batch["expert_dpv"].reshape(n, -1), mask)
+                loss = loss + hp.expert_weight * regression
+                self.log("train/expert_dpv_mse", regression.detach(), batch_size=n)
+            else:
+                loss = loss + hp.expert_weight * margin
             self.log("train/expert_margin_loss", margin.detach(), batch_size=n)
             self.log("train/expert_agreement", agree, prog_bar=True, batch_size=n)
         self.log("train/loss", loss.detach(), prog_bar=True, batch_size=n)

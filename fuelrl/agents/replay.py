@@ -38,7 +38,7 @@ TRANSITION_KEYS: tuple = (
     ("next", "burned_ha"),
 )
 #: kept when the env provides them (FireEnv's ``expert: dpv``)
-OPTIONAL_KEYS: tuple = ("expert_action",)
+OPTIONAL_KEYS: tuple = ("expert_action", "expert_dpv")
 _OBS_KEYS = ("observation", ("next", "observation"))
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 

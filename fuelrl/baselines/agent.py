@@ -279,8 +279,8 @@ class LocalQ:
     def _head(self, x: torch.Tensor, x_in: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """[H', W'] Q-values from the last block's activations (``act``: its normalised SiLU)."""
         q = self.head[4](F.silu(self.head[2](act)))[0, 0]
-        if self.gain is not None:  # Q = correction + gain x the last observation channel
-            q = q + self.gain * x_in[0, -2]
+        if self.gain is not None:  # DPV-residual: Q from the correction and the dpv/max channel
+            q = self.qnet.combine_dpv(q, x_in[0, -2])
         return q
 
     def _expand(self, box: tuple[int, int, int, int], by: int) -> tuple[int, int, int, int]:
@@ -374,7 +374,7 @@ class LocalQ:
         scale, shift = self.norms[k]
         q = self.head[4](F.silu(self.head[2](F.silu(torch.addcmul(shift, x, scale), inplace=True))))[:, 0]
         if self.gain is not None:
-            q = q + self.gain * gather(self.x_in, rho)[:, -2]
+            q = self.qnet.combine_dpv(q, gather(self.x_in, rho)[:, -2])
         for n, (r, c) in enumerate(inner):
             self.q[r - rho : r + rho + 1, c - rho : c + rho + 1] = q[n]
             boxes.append((r - rho, r + rho + 1, c - rho, c + rho + 1))

@@ -106,10 +106,12 @@ def resolved_precision(profile: Profile, device: torch.device) -> str:
 
 def make_agent(profile: Profile, seed: int = 0):
     from fuelrl.agents import DQNAgent
-    from fuelrl.envs import FireEnv
+    from fuelrl.envs.observation import channel_layout
 
+    env = profile.data["env"]
+    names = list(channel_layout(dpv_channel=env.dpv_channel, weather_channels=env.weather_channels))
     torch.manual_seed(seed)  # the network's initial weights (nn.Module init uses the global RNG)
-    return DQNAgent(in_channels=len(FireEnv.observation_channels), seed=seed, **profile.model)
+    return DQNAgent(in_channels=len(names), observation_channels=names, seed=seed, **profile.model)
 
 
 def _sync(device: torch.device) -> Callable[[], None]:

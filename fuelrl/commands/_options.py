@@ -131,7 +131,10 @@ def check_shared(args: argparse.Namespace) -> None:
     if seed is not None and not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
         raise InputError(f"--seed must be an integer in 0..2**63-1, got {seed!r}")
     for name in ("fires", "planning_fires"):
-        count(name, getattr(args, name, None))
+        value = getattr(args, name, None)
+        if isinstance(value, str):  # a list option of its own (bench --fires 1,16,64), checked there
+            continue
+        count(name, value)
     if getattr(args, "fires_per_chunk", None) is not None:
         count("fires_per_chunk", args.fires_per_chunk, 1, 100_000)
     for name in RANGES:

@@ -28,12 +28,12 @@ from fuelrl.envs.observation import (
     WEATHER_CHANNELS,
     channel_layout,
     landscape_channels,
-    normalised_dpv,
     weather_planes,
 )
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.trees import dpv
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,10 @@ class FireEnv(EnvBase):
             action_mask=Binary(n=n, shape=(b, n), dtype=torch.bool, device=dev),
             burned_ha=Unbounded(shape=(b, 1), dtype=torch.float32, device=dev),
             **(
-                {"expert_action": Unbounded(shape=(b,), dtype=torch.int64, device=dev)}
+                {
+                    "expert_action": Unbounded(shape=(b,), dtype=torch.int64, device=dev),
+                    "expert_dpv": Unbounded(shape=(b, n), dtype=torch.float32, device=dev),
+                }
                 if self.config.expert != "none"
                 else {}
             ),
@@ -192,6 +195,8 @@ class FireEnv(EnvBase):
         n_weather = len(WEATHER_CHANNELS) if self.config.weather_channels else 0
         self._weather_obs = torch.zeros((b, n_weather, h, w), device=self.device)
         self._expert_action = torch.full((b,), -1, dtype=torch.int64, device=dev)
+        self._expert_dpv = z(b, h * w)  # the teacher's DPV map on the observation's dpv/max scale
+        self._dpv_top = z(b, dtype=torch.float64)  # max DPV (ha per fire) of the stored dpv/max map
         self._burned_ha = z(b, dtype=torch.float64)  # expected burned area at the last simulation
         self._burned_ha_no_breaks = z(b, dtype=torch.float64)
         self._burnable_ha = z(b, dtype=torch.float64)
@@ -344,10 +349,13 @@ class FireEnv(EnvBase):
             prepared, breaks = self._prepared.index(slots), self._breaks[slots]
         return prepared, breaks, self.backend.simulate_prepared(prepared, breaks)
 
-    def _dpv_of(self, prepared, breaks: torch.Tensor, result) -> torch.Tensor:
-        """The ``dpv/max`` map [n, H, W] of grown fires (see :func:`normalised_dpv`; it reads the
-        backend's prepared spread fields, ``prepared.spread``, when there are any)."""
-        return normalised_dpv(prepared, breaks, result.arrival_min.to(self.sim_device)).to(self.sim_device)
+    def _dpv_of(self, prepared, breaks: torch.Tensor, result) -> tuple[torch.Tensor, torch.Tensor]:
+        """The DPV of grown fires (:func:`fuelrl.simulators.trees.dpv`, reading the backend's
+        prepared spread fields when there are any) as (the ``dpv/max`` map [n, H, W], the max [n])."""
+        value = dpv(prepared, breaks, result.arrival_min.to(self.sim_device)).to(self.sim_device)
+        top = value.flatten(1).amax(dim=1)
+        norm = torch.where(top.view(-1, 1, 1) > 0, value / top.clamp_min(1e-12).view(-1, 1, 1), 0.0)
+        return norm.float(), top
 
     def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
         """Grow the fires of ``slots`` with their current breaks; store the burn probability, the
@@ -357,26 +365,33 @@ class FireEnv(EnvBase):
         expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
         self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
         if self._dpv is not None:
-            self._dpv[slots] = self._dpv_of(prepared, breaks, result)
+            self._dpv[slots], self._dpv_top[slots] = self._dpv_of(prepared, breaks, result)
         self._burned_ha[slots] = expected
         return expected
 
     def _label(self, slots: torch.Tensor, fresh: torch.Tensor | None = None) -> None:
-        """``expert_action`` of ``slots`` from the DPV of their fires with the current breaks
-        (``fresh`` [B] bool: slots whose stored DPV map was just computed with these breaks)."""
+        """The expert entries of ``slots`` from the DPV of their fires with the current breaks
+        (``fresh`` [B] bool: slots whose stored DPV map was just computed with these breaks):
+        ``expert_action``, its legal argmax, and ``expert_dpv``, the map on the scale of the
+        observation's (stale) ``dpv/max`` channel: fresh DPV / the max of the stored map."""
         if fresh is None:
             fresh = torch.zeros(self.config.batch_size, dtype=torch.bool, device=self.sim_device)
             if self._dpv is not None:
                 fresh[slots] = True
         score = torch.zeros((len(slots), *self.tile_shape), device=self.sim_device)
+        top = torch.zeros(len(slots), dtype=torch.float64, device=self.sim_device)
         reuse = fresh[slots]
         if bool(reuse.any()):
             score[reuse] = self._dpv[slots[reuse]]
+            top[reuse] = self._dpv_top[slots[reuse]]
         todo = slots[~reuse]
         if len(todo):
             prepared, breaks, result = self._grow(todo)
-            score[~reuse] = self._dpv_of(prepared, breaks, result).float()
+            score[~reuse], top[~reuse] = self._dpv_of(prepared, breaks, result)
         self._expert_action[slots] = greedy_labels(score, self.available()[slots])
+        stale_top = self._dpv_top[slots] if self._dpv is not None else top
+        ratio = torch.where(stale_top > 0, top / stale_top.clamp_min(1e-12), 0.0).float().view(-1, 1, 1)
+        self._expert_dpv[slots] = (score * ratio).flatten(1)
 
     # ------------------------------------------------------------------------------------ step
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
@@ -428,6 +443,7 @@ class FireEnv(EnvBase):
         if cfg.expert != "none":
             live = active & ~done
             self._expert_action[done] = -1
+            self._expert_dpv[done] = 0.0
             if bool(live.any()):
                 self._label(live.nonzero().squeeze(-1), fresh=simulate & (self._dpv is not None))
         return self._output(reward=reward)
@@ -476,6 +492,7 @@ class FireEnv(EnvBase):
         }
         if self.config.expert != "none":
             out["expert_action"] = self._expert_action.to(dev)
+            out["expert_dpv"] = self._expert_dpv.to(dev)
         if reward is not None:
             out["reward"] = reward.float().view(b, 1).to(dev)
         # keep the action spec's mask in step with the state, so env.rand_action() (and any

@@ -53,6 +53,10 @@ class QNetConfig:
     #: learns a correction to it (``dpv_gain`` is learned, starting at ``dpv_gain_init``)
     dpv_residual: bool = False
     dpv_gain_init: float = 1.0
+    #: with ``dpv_residual``: "add" (Q = output + gain x dpv/max) or "gate" (Q = dpv/max x
+    #: sigmoid(3 + output): the network can only scale each cell's DPV down, e.g. where new breaks
+    #: already cut its fire paths, and starts at 0.95 x DPV everywhere: the same ranking)
+    dpv_mode: str = "add"
 
     @classmethod
     def small(cls) -> QNetConfig:
@@ -70,10 +74,16 @@ class QNetConfig:
             raise InputError(
                 f"model.net.norm_groups: width {self.width} is not divisible by {self.norm_groups}"
             )
+        if self.dpv_mode not in ("add", "gate"):
+            raise InputError(f"model.net.dpv_mode: expected 'add' or 'gate', got {self.dpv_mode!r}")
         if self.attention and self.width % self.attention_heads:
             raise InputError(
                 f"model.net.attention_heads: width {self.width} is not divisible by {self.attention_heads}"
             )
+
+
+#: the gate's starting logit (``dpv_mode: gate``): sigmoid(3) = 0.95
+GATE_OFFSET = 3.0
 
 
 class ResidualBlock(nn.Module):
@@ -164,6 +174,13 @@ class FuelBreakQNet(nn.Module):
         else:
             self.dpv_gain = None
 
+    def combine_dpv(self, out: torch.Tensor, dpv: torch.Tensor) -> torch.Tensor:
+        """Q from the head's output and the ``dpv/max`` channel (same shape) of a DPV-residual net:
+        ``out + dpv_gain x dpv`` ("add") or ``dpv x sigmoid(3 + out)`` ("gate")."""
+        if self.config.dpv_mode == "gate":
+            return dpv * torch.sigmoid(out + GATE_OFFSET)
+        return out + self.dpv_gain * dpv
+
     def forward(self, observation: torch.Tensor, budget_left: torch.Tensor | None = None) -> torch.Tensor:
         if observation.dim() < 4 or observation.shape[-3] != self.in_channels:
             raise ValueError(
@@ -182,7 +199,7 @@ class FuelBreakQNet(nn.Module):
             x = self.attention(x)
         q = self.head(x)
         if self.dpv_gain is not None:  # the heuristic plus a learned correction
-            q = q + self.dpv_gain * observation.reshape(-1, c, h, w)[:, -1:].to(q.dtype)
+            q = self.combine_dpv(q, observation.reshape(-1, c, h, w)[:, -1:].to(q.dtype))
         return q.reshape(*lead, h * w)
 
 

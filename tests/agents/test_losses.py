@@ -141,3 +141,15 @@ def test_large_margin_loss_is_zero_only_when_the_expert_leads_by_the_margin():
     # unlabelled rows (-1) are left out; none labelled: zero loss
     loss2, _ = large_margin_loss(q, torch.tensor([-1, -1, -1]), mask, margin=0.1)
     assert float(loss2) == 0.0
+
+
+def test_dpv_regression_loss_counts_only_legal_cells():
+    from fuelrl.agents.losses import dpv_regression_loss
+
+    q = torch.tensor([[1.0, 0.0, 5.0], [0.5, 0.5, 0.5]], requires_grad=True)
+    target = torch.tensor([[0.0, 0.0, 0.0], [0.5, 1.5, 0.5]])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    loss = dpv_regression_loss(q, target, mask)
+    assert float(loss) == pytest.approx((1.0 + 0.0 + 0.0 + 1.0 + 0.0) / 5)  # the illegal 5.0 is ignored
+    loss.backward()
+    assert float(q.grad[0, 2]) == 0.0 and float(q.grad[1, 1]) < 0

@@ -66,16 +66,28 @@ def test_expert_label_is_argmax_of_fresh_dpv_while_the_observation_stays_stale()
             dpv = downstream_protection_value(
                 env.tiles.index(idx), env.breaks[i : i + 1], env.scenarios.index(idx),
                 result.arrival_min[i : i + 1], env.backend.options,
-            )[0].flatten()
+            ).reshape(-1)
             label = int(td["expert_action"][i])
             if label < 0:
                 assert float(dpv[mask[i]].max()) <= 0
             else:
                 assert bool(mask[i, label])
                 assert float(dpv[label]) == pytest.approx(float(dpv[mask[i]].max()), rel=1e-5)
-        stale = step % 3 != 0  # the DPV channel is recomputed only every simulate_every steps
-        if step == 0:
-            assert not stale
+        # expert_dpv: the fresh DPV on the scale of the (stale) dpv/max channel; equal to it on the
+        # steps that just simulated (and at reset)
+        fresh_map = td["expert_dpv"].view(3, -1)
+        for i in range(3):
+            idx = torch.tensor([i])
+            dpv = downstream_protection_value(
+                env.tiles.index(idx), env.breaks[i : i + 1], env.scenarios.index(idx),
+                result.arrival_min[i : i + 1], env.backend.options,
+            ).reshape(-1)
+            top = float(env._dpv_top[i])
+            if top > 0:
+                torch.testing.assert_close(fresh_map[i].double(), dpv / top, rtol=1e-4, atol=1e-6)
+        if step % 3 == 0:
+            stale = td["observation"][:, -1].reshape(3, -1)
+            torch.testing.assert_close(fresh_map, stale, rtol=1e-5, atol=1e-6)
         td["action"] = torch.where(td["expert_action"] >= 0, td["expert_action"], mask.float().argmax(-1))
         td = step_mdp(env.step(td))
 

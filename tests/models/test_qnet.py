@@ -85,3 +85,17 @@ def test_dpv_residual_net_starts_as_the_dpv_channel_and_learns_a_correction():
     torch.testing.assert_close(q, 2.0 * obs[:, -1].reshape(2, -1))  # the untrained net is DPV-greedy
     q.sum().backward()
     assert net.head[-1].weight.grad.abs().sum() > 0 and net.dpv_gain.grad is not None
+
+
+def test_dpv_gate_net_only_scales_dpv_down_and_starts_with_its_ranking():
+    cfg = QNetConfig(width=8, blocks=2, dilations=[1, 2], norm_groups=2, dpv_residual=True, dpv_mode="gate")
+    net = FuelBreakQNet(3, cfg)
+    obs = torch.rand(2, 3, 8, 10)
+    q = net(obs, torch.ones(2, 1))
+    dpv = obs[:, -1].reshape(2, -1)
+    torch.testing.assert_close(q, dpv * torch.sigmoid(torch.tensor(3.0)))  # same order as DPV
+    with torch.no_grad():
+        net.head[-1].bias.fill_(5.0)
+    assert bool((net(obs, torch.ones(2, 1)) <= dpv + 1e-6).all())  # never above the cell's DPV
+    with pytest.raises(InputError, match="dpv_mode"):
+        QNetConfig(dpv_residual=True, dpv_mode="multiply").validate()
