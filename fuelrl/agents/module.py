@@ -229,6 +229,8 @@ class DQNAgent(pl.LightningModule):
             q_all = self.qnet(batch["observation"], batch.get("budget_left", None))
             n = q_all.shape[0]
             loss = q_all.sum() * 0.0
+            taken = q_all.gather(-1, batch["action"].reshape(n, 1).long()).squeeze(-1)
+            self.log("train/q_mean", taken.detach().float().mean(), batch_size=n)
         if hp.expert_weight > 0 and expert is not None:
             mask = batch["action_mask"].reshape(n, -1)
             margin, agree = large_margin_loss(q_all, expert.reshape(-1), mask, hp.expert_margin)
