@@ -64,10 +64,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
+from fuelrl.baselines.agent_checkpoint import (
+    load_agent,
+    observation_names,
+    pretrained_checkpoint_path,
+)
 from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
+from fuelrl.baselines.local_q import LocalQ, _one_thread, receptive_radius, supports_local_rescoring
 from fuelrl.errors import InputError
 
 #: landscapes up to this many cells are scored in one pass (networks without attention)
@@ -84,11 +88,6 @@ RESCORE_MODES = ("local", "full")
 DEFAULT_ROUND_BREAKS = 1
 
 
-def pretrained_checkpoint_path() -> Path:
-    """Where the packaged agent's checkpoint lives (package data: ``fuelrl/pretrained/``)."""
-    return Path(__file__).resolve().parent.parent / "pretrained" / "fuelrl_pretrained.ckpt"
-
-
 def pretrained_planner(**agent_options: Any) -> AgentPlanner:
     """The packaged agent (``--policy pretrained``) as an :class:`AgentPlanner` named ``pretrained``;
     :class:`InputError` when this installation does not hold its checkpoint."""
@@ -100,75 +99,6 @@ def pretrained_planner(**agent_options: Any) -> AgentPlanner:
         )
     agent_options.setdefault("name", PRETRAINED_NAME)
     return AgentPlanner(path, **agent_options)
-
-
-def known_layouts() -> dict[tuple[str, ...], dict[str, bool]]:
-    """The observation layouts this fuelrl's FireEnv produces, with the options that give each."""
-    from fuelrl.envs.observation import channel_layout
-
-    out = {}
-    for dpv in (False, True):
-        for weather in (False, True):
-            out[channel_layout(dpv_channel=dpv, weather_channels=weather)] = {
-                "dpv_channel": dpv,
-                "weather_channels": weather,
-            }
-    return out
-
-
-def load_agent(checkpoint: str | Path, device: str | torch.device = "cpu") -> Any:
-    """The :class:`fuelrl.agents.DQNAgent` of a ``fuelrl fit`` checkpoint, in eval mode on ``device``.
-
-    Raises :class:`InputError` when the file is missing, is not a fuelrl DQN checkpoint, or its
-    network reads an observation layout this fuelrl's FireEnv does not produce.
-    """
-    from fuelrl.agents import DQNAgent
-    from fuelrl.envs.observation import OBSERVATION_CHANNELS
-
-    path = Path(checkpoint)
-    if not path.is_file():
-        raise InputError(f"checkpoint not found: {path}")
-    try:
-        agent = DQNAgent.load_from_checkpoint(
-            str(path), map_location=torch.device(device), weights_only=False
-        )
-    except Exception as exc:  # noqa: BLE001 - any failure means "not a checkpoint we can use"
-        raise InputError(
-            f"{path}: not a fuelrl DQN checkpoint (from `fuelrl fit`): {type(exc).__name__}: {exc}"
-        ) from exc
-    names = tuple(agent.hparams.get("observation_channels") or ())
-    if names not in known_layouts() or agent.qnet.in_channels != len(names):
-        raise InputError(
-            f"{path}: the network reads {agent.qnet.in_channels} observation channels {list(names)}; "
-            f"this fuelrl's FireEnv gives {list(OBSERVATION_CHANNELS)} + optional weather planes and "
-            "'dpv/max' (fuelrl.envs.observation.channel_layout); retrain with this version"
-        )
-    return agent.eval().to(device)
-
-
-def observation_names(agent: Any) -> tuple[str, ...]:
-    """The agent's observation channel names, in the order its network reads them."""
-    return tuple(agent.hparams.get("observation_channels") or ())
-
-
-def uses_dpv_channel(agent: Any) -> bool:
-    """Whether the agent's network reads FireEnv's ``dpv/max`` channel."""
-    from fuelrl.envs.observation import DPV_CHANNEL
-
-    return DPV_CHANNEL in observation_names(agent)
-
-
-def uses_weather_channels(agent: Any) -> bool:
-    """Whether the agent's network reads FireEnv's weather planes."""
-    from fuelrl.envs.observation import WEATHER_CHANNELS
-
-    return any(n in WEATHER_CHANNELS for n in observation_names(agent))
-
-
-def receptive_radius(qnet: Any) -> int:
-    """Cells from a cell whose inputs can reach its Q-value: 1 (stem) + 2 x dilation per block."""
-    cfg = qnet.config
-    return 1 + sum(2 * cfg.dilations[i % len(cfg.dilations)] for i in range(cfg.blocks))
 
 
 def _windows(n: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
@@ -185,217 +115,6 @@ def _windows(n: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
 
 
 # ------------------------------------------------------------------ local rescoring (exact updates)
-
-
-def _is_conv(m: Any, kernel: int) -> bool:
-    return (
-        isinstance(m, nn.Conv2d)
-        and tuple(m.kernel_size) == (kernel, kernel)
-        and tuple(m.stride) == (1, 1)
-        and m.groups == 1
-        and m.padding_mode == "zeros"
-        and tuple(m.padding) == (m.dilation[0] * (kernel // 2), m.dilation[1] * (kernel // 2))
-        and m.dilation[0] == m.dilation[1]
-    )
-
-
-def supports_local_rescoring(qnet: Any) -> bool:
-    """Whether ``qnet`` is the layer sequence :class:`LocalQ` replays: a 3x3 stem, pre-activation
-    residual blocks (GroupNorm, SiLU, 3x3 conv, twice), no attention, a GroupNorm/SiLU/1x1 head."""
-    try:
-        if getattr(qnet, "attention", None) is not None or not _is_conv(qnet.stem, 3):
-            return False
-        for block in qnet.blocks:
-            b = list(block.body)
-            kinds = (nn.GroupNorm, nn.SiLU, nn.Conv2d, nn.GroupNorm, nn.SiLU, nn.Conv2d)
-            if len(b) != 6 or not all(isinstance(m, k) for m, k in zip(b, kinds, strict=True)):
-                return False
-            if not (_is_conv(b[2], 3) and _is_conv(b[5], 3)):
-                return False
-        h = list(qnet.head)
-        kinds = (nn.GroupNorm, nn.SiLU, nn.Conv2d, nn.SiLU, nn.Conv2d)
-        return (
-            len(h) == 5
-            and all(isinstance(m, k) for m, k in zip(h, kinds, strict=True))
-            and _is_conv(h[2], 1)
-            and _is_conv(h[4], 1)
-        )
-    except (AttributeError, TypeError):
-        return False
-
-
-def _group_norm_affine(gn: nn.GroupNorm, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """GroupNorm of ``x`` [1, C, H, W] as a per-channel ``scale``, ``shift`` [1, C, 1, 1], with its
-    statistics taken from ``x`` (what ``gn(x)`` computes), to be reused on crops of ``x``."""
-    n, c = x.shape[:2]
-    g = gn.num_groups
-    var, mean = torch.var_mean(x.reshape(n, g, -1), dim=-1, unbiased=False)
-    inv = torch.rsqrt(var + gn.eps).repeat_interleave(c // g, dim=1)  # [1, C]
-    mean = mean.repeat_interleave(c // g, dim=1)
-    scale = inv * gn.weight if gn.weight is not None else inv
-    shift = (gn.bias if gn.bias is not None else 0.0) - mean * scale
-    return scale.to(x.dtype).view(n, c, 1, 1), shift.to(x.dtype).view(n, c, 1, 1)
-
-
-class LocalQ:
-    """Q-values of one window (the whole landscape, or one tile) with exact local updates.
-
-    ``x_in`` [1, C + 1, H, W] is the network's input (observation channels + the budget-left
-    plane). The constructor runs the whole network once, keeping every block's activations and each
-    GroupNorm's statistics (``norms``; pass those of another instance to reuse them). :meth:`update`
-    sets cells of one input channel and recomputes, layer by layer, only the activations those cells
-    can reach (the ``norms`` held fixed), so ``q`` stays equal to a whole pass with those statistics.
-    """
-
-    def __init__(self, qnet: Any, x_in: torch.Tensor, norms: list | None = None):
-        self.qnet = qnet
-        self.x_in = x_in
-        self.h, self.w = x_in.shape[-2:]
-        self.bodies = [list(b.body) for b in qnet.blocks]
-        self.head = list(qnet.head)
-        gain = getattr(qnet, "dpv_gain", None)
-        self.gain = None if gain is None else gain.detach()
-        fresh = norms is None
-        self.norms: list = [] if fresh else norms
-        k = 0
-
-        def norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
-            nonlocal k
-            if fresh:
-                self.norms.append(_group_norm_affine(gn, x))
-            scale, shift = self.norms[k]
-            k += 1
-            return F.silu(torch.addcmul(shift, x, scale), inplace=True)
-
-        self.xs = [qnet.stem(x_in)]
-        self.hs = []
-        for b in self.bodies:
-            x = self.xs[-1]
-            hmid = b[2](norm(b[0], x))
-            self.hs.append(hmid)
-            self.xs.append(x + b[5](norm(b[3], hmid)))
-        self.q = self._head(self.xs[-1], self.x_in, norm(self.head[0], self.xs[-1]))
-
-    def _head(self, x: torch.Tensor, x_in: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
-        """[H', W'] Q-values from the last block's activations (``act``: its normalised SiLU)."""
-        q = self.head[4](F.silu(self.head[2](act)))[0, 0]
-        if self.gain is not None:  # DPV-residual: Q from the correction and the dpv/max channel
-            q = self.qnet.combine_dpv(q, x_in[0, -2])
-        return q
-
-    def _expand(self, box: tuple[int, int, int, int], by: int) -> tuple[int, int, int, int]:
-        r0, r1, c0, c1 = box
-        return max(r0 - by, 0), min(r1 + by, self.h), max(c0 - by, 0), min(c1 + by, self.w)
-
-    def _conv_at(self, conv: nn.Conv2d, src: torch.Tensor, out: tuple, norm: tuple | None) -> torch.Tensor:
-        """``conv`` of ``src`` (normalised + SiLU with the frozen ``norm`` first) on the box ``out``,
-        zero-padded at the window's edge exactly as the whole pass pads."""
-        p = conv.padding[0]
-        r0, r1, c0, c1 = out
-        a0, a1, b0, b1 = max(r0 - p, 0), min(r1 + p, self.h), max(c0 - p, 0), min(c1 + p, self.w)
-        crop = src[:, :, a0:a1, b0:b1]
-        if norm is not None:
-            crop = F.silu(torch.addcmul(norm[1], crop, norm[0]), inplace=True)
-        pads = (b0 - (c0 - p), (c1 + p) - b1, a0 - (r0 - p), (r1 + p) - a1)
-        if any(pads):
-            crop = F.pad(crop, pads)
-        return F.conv2d(crop, conv.weight, conv.bias, dilation=conv.dilation)
-
-    def update(self, channel: int, rows: np.ndarray, cols: np.ndarray, value: float = 1.0) -> tuple:
-        """Set input ``channel`` to ``value`` at the cells (``rows``, ``cols``) (window coordinates)
-        and recompute what they reach. Returns the box (r0, r1, c0, c1) of Q-values that changed."""
-        rows, cols = np.asarray(rows), np.asarray(cols)
-        self.x_in[0, channel, rows, cols] = value
-        box = (int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)
-        box = self._expand(box, self.qnet.stem.padding[0])
-        r0, r1, c0, c1 = box
-        self.xs[0][:, :, r0:r1, c0:c1] = self._conv_at(self.qnet.stem, self.x_in, box, None)
-        k = 0
-        for i, b in enumerate(self.bodies):
-            mid = self._expand(box, b[2].padding[0])
-            r0, r1, c0, c1 = mid
-            self.hs[i][:, :, r0:r1, c0:c1] = self._conv_at(b[2], self.xs[i], mid, self.norms[k])
-            box = self._expand(mid, b[5].padding[0])
-            r0, r1, c0, c1 = box
-            self.xs[i + 1][:, :, r0:r1, c0:c1] = self.xs[i][:, :, r0:r1, c0:c1] + self._conv_at(
-                b[5], self.hs[i], box, self.norms[k + 1]
-            )
-            k += 2
-        r0, r1, c0, c1 = box
-        x = self.xs[-1][:, :, r0:r1, c0:c1]
-        scale, shift = self.norms[k]
-        act = F.silu(torch.addcmul(shift, x, scale), inplace=True)
-        self.q[r0:r1, c0:c1] = self._head(x, self.x_in[:, :, r0:r1, c0:c1], act)
-        return box
-
-    def update_apart(self, channel: int, cells: list[tuple[int, int]], value: float = 1.0) -> list[tuple]:
-        """:meth:`update` for cells at least ``2 R + 2`` apart (R: the receptive radius), whose
-        updates cannot interact: cells far enough from the window's edge go through each layer as one
-        batch (one convolution for all of them), the others one by one. Returns the changed boxes."""
-        radius = receptive_radius(self.qnet)
-        inner, boxes = [], []
-        edge = 2 * radius
-        for r, c in cells:
-            if len(cells) > 1 and edge <= r < self.h - edge and edge <= c < self.w - edge:
-                inner.append((r, c))
-            else:
-                boxes.append(self.update(channel, np.array([r]), np.array([c]), value))
-        if not inner:
-            return boxes
-        rows = np.array([r for r, _ in inner])
-        cols = np.array([c for _, c in inner])
-        self.x_in[0, channel, rows, cols] = value
-
-        def gather(src: torch.Tensor, rho: int) -> torch.Tensor:
-            return torch.stack([src[0, :, r - rho : r + rho + 1, c - rho : c + rho + 1] for r, c in inner])
-
-        def scatter(dst: torch.Tensor, rho: int, values: torch.Tensor) -> None:
-            for k, (r, c) in enumerate(inner):
-                dst[0, :, r - rho : r + rho + 1, c - rho : c + rho + 1] = values[k]
-
-        def conv(conv: nn.Conv2d, src: torch.Tensor, rho: int, norm: tuple | None) -> torch.Tensor:
-            crop = gather(src, rho + conv.padding[0])
-            if norm is not None:
-                crop = F.silu(torch.addcmul(norm[1], crop, norm[0]), inplace=True)
-            return F.conv2d(crop, conv.weight, conv.bias, dilation=conv.dilation)
-
-        rho = self.qnet.stem.padding[0]
-        scatter(self.xs[0], rho, conv(self.qnet.stem, self.x_in, rho, None))
-        k = 0
-        for i, b in enumerate(self.bodies):
-            mid = rho + b[2].padding[0]
-            scatter(self.hs[i], mid, conv(b[2], self.xs[i], mid, self.norms[k]))
-            rho = mid + b[5].padding[0]
-            scatter(
-                self.xs[i + 1], rho, gather(self.xs[i], rho) + conv(b[5], self.hs[i], rho, self.norms[k + 1])
-            )
-            k += 2
-        x = gather(self.xs[-1], rho)
-        scale, shift = self.norms[k]
-        q = self.head[4](F.silu(self.head[2](F.silu(torch.addcmul(shift, x, scale), inplace=True))))[:, 0]
-        if self.gain is not None:
-            q = self.qnet.combine_dpv(q, gather(self.x_in, rho)[:, -2])
-        for n, (r, c) in enumerate(inner):
-            self.q[r - rho : r + rho + 1, c - rho : c + rho + 1] = q[n]
-            boxes.append((r - rho, r + rho + 1, c - rho, c + rho + 1))
-        return boxes
-
-
-class _one_thread:
-    """Run torch on one CPU thread inside the block: the local updates are many small convolutions,
-    for which extra threads only add synchronisation (badly so on a shared, loaded machine)."""
-
-    def __init__(self, device: torch.device):
-        self.cpu = torch.device(device).type == "cpu"
-        self.threads = torch.get_num_threads()
-
-    def __enter__(self) -> None:
-        if self.cpu:
-            torch.set_num_threads(1)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.cpu:
-            torch.set_num_threads(self.threads)
 
 
 class _Progress:

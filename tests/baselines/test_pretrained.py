@@ -12,7 +12,7 @@ import yaml
 
 from fuelrl import registry
 from fuelrl.baselines import PlanningProblem, make_planner
-from fuelrl.baselines.agent import load_agent, pretrained_checkpoint_path
+from fuelrl.baselines.agent_checkpoint import load_agent, pretrained_checkpoint_path
 from fuelrl.envs.observation import channel_layout
 from fuelrl.landscape.synthetic import generate_landscape
 from fuelrl.simulators.base import SimulationOptions, TileBatch
