@@ -127,13 +127,16 @@ def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
 
 
 def dpv_regression_loss(
-    q_values: torch.Tensor, expert_dpv: torch.Tensor, action_mask: torch.Tensor
+    q_values: torch.Tensor, expert_dpv: torch.Tensor, action_mask: torch.Tensor, value_weight: float = 0.0
 ) -> torch.Tensor:
     """Mean squared error, over the legal cells, between the Q-values of a DPV-residual network
     and the teacher's *fresh* DPV map on the observation's ``dpv/max`` scale (FireEnv's
     ``expert_dpv``): the network learns how the breaks placed since the last simulation change
     every cell's DPV, a dense target (one value per cell) where the large-margin loss has one
-    label per state. ``q_values``, ``expert_dpv`` [N, A]; ``action_mask`` bool [N, A]."""
+    label per state. ``q_values``, ``expert_dpv`` [N, A]; ``action_mask`` bool [N, A].
+    ``value_weight`` k > 0 weighs each cell's error by ``1 + k x expert_dpv``, so the cells that
+    compete for the next break count most."""
     mask = action_mask.bool()
-    err = (q_values.float() - expert_dpv.float()).square()
+    target = expert_dpv.float()
+    err = (q_values.float() - target).square() * (1.0 + float(value_weight) * target.clamp_min(0.0))
     return torch.where(mask, err, 0.0).sum() / mask.sum().clamp_min(1)

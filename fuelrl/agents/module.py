@@ -79,6 +79,8 @@ class DQNAgent(pl.LightningModule):
         expert_loss: "margin" (DQfD's large-margin loss on ``expert_action``) or "dpv_regression"
             (a DPV-residual network regresses the teacher's fresh DPV map ``expert_dpv`` on the legal
             cells: :func:`fuelrl.agents.losses.dpv_regression_loss`).
+        expert_value_weight: with "dpv_regression", weigh each cell's error by 1 + this x its
+            teacher value (the best cells count most).
         td_weight: weight of the TD loss (1: DQN/DQfD; 0 with ``expert_weight`` > 0: pure imitation).
         seed: seed of the exploration generator (each DDP rank adds its rank).
     """
@@ -104,6 +106,7 @@ class DQNAgent(pl.LightningModule):
         expert_weight: float = 0.0,
         expert_margin: float = 0.1,
         expert_loss: Literal["margin", "dpv_regression"] = "margin",
+        expert_value_weight: float = 0.0,
         td_weight: float = 1.0,
         seed: int = 0,
     ):
@@ -235,7 +238,9 @@ class DQNAgent(pl.LightningModule):
             mask = batch["action_mask"].reshape(n, -1)
             margin, agree = large_margin_loss(q_all, expert.reshape(-1), mask, hp.expert_margin)
             if hp.get("expert_loss", "margin") == "dpv_regression":
-                regression = dpv_regression_loss(q_all, batch["expert_dpv"].reshape(n, -1), mask)
+                regression = dpv_regression_loss(
+                    q_all, batch["expert_dpv"].reshape(n, -1), mask, hp.get("expert_value_weight", 0.0)
+                )
                 loss = loss + hp.expert_weight * regression
                 self.log("train/expert_dpv_mse", regression.detach(), batch_size=n)
             else:

@@ -153,3 +153,14 @@ def test_dpv_regression_loss_counts_only_legal_cells():
     assert float(loss) == pytest.approx((1.0 + 0.0 + 0.0 + 1.0 + 0.0) / 5)  # the illegal 5.0 is ignored
     loss.backward()
     assert float(q.grad[0, 2]) == 0.0 and float(q.grad[1, 1]) < 0
+
+
+def test_dpv_regression_value_weight_counts_valuable_cells_more():
+    from fuelrl.agents.losses import dpv_regression_loss
+
+    q = torch.tensor([[0.0, 0.0]])
+    target = torch.tensor([[1.0, 0.0]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    plain = dpv_regression_loss(q, target, mask)
+    weighted = dpv_regression_loss(q, target, mask, value_weight=4.0)
+    assert float(plain) == pytest.approx(0.5) and float(weighted) == pytest.approx(2.5)  # (1 + 4) * 1 / 2
