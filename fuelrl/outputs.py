@@ -37,6 +37,17 @@ _OLD_TAG = ".old-"
 LEGACY_TMP_MAX_AGE_S = 3600.0
 
 
+
+def _existing_folder_above(path: Path, flag: str) -> Path:
+    """The nearest existing ancestor of ``path``; InputError when it is a file (nothing can be made
+    below it)."""
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"{flag} {path}: {ancestor} is a file, so no folder can be made below it")
+    return ancestor
+
 def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -85,11 +96,7 @@ def check_output_dir(out: str | Path, *, overwrite: bool = False, flag: str = "-
         raise InputError(f"{flag} {out} is a broken symbolic link")
     if out.exists() and not out.is_dir():
         raise InputError(f"{flag} {out} is a file; expected a folder (it would hold several outputs)")
-    ancestor = out.parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise InputError(f"{flag} {out}: {ancestor} is a file, so no folder can be made below it")
+    ancestor = _existing_folder_above(out, flag)
     writable = out.parent if out.parent.exists() else ancestor
     if not os.access(writable, os.W_OK | os.X_OK):
         raise InputError(f"{flag} {out}: cannot write in {writable} (permission denied)")
@@ -118,11 +125,7 @@ def check_output_file(path: str | Path, *, flag: str = "--output") -> Path:
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{flag} {path} is a folder; expected a file name")
-    ancestor = path.parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise InputError(f"{flag} {path}: {ancestor} is a file, so no folder can be made below it")
+    ancestor = _existing_folder_above(path, flag)
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise InputError(f"{flag} {path}: cannot write in {ancestor} (permission denied)")
     return path
