@@ -97,9 +97,7 @@ def read_grid(path: str | Path, landscape: Any, what: str, *, categorical: bool 
         raise InputError(f"{what} {path}: the raster does not overlap the landscape ({grid})")
     method = "nearest" if categorical else "bilinear"
     notice(
-        f"{what} {path} is on another grid ({grid}); reprojected to the landscape's {h}x{w} grid ({method})"[
-            :300
-        ]
+        f"{what} {path} is on another grid ({grid}); reprojected to the landscape's {h}x{w} grid ({method})"
     )
     return out
 
