@@ -84,8 +84,10 @@ DEFAULT_TILE_ATTENTION = 64
 #: the packaged agent: ``--policy pretrained``
 PRETRAINED_NAME = "pretrained"
 RESCORE_MODES = ("local", "full")
-#: local rescoring: the most breaks (far apart) placed between two local updates
-DEFAULT_ROUND_BREAKS = 1
+#: local rescoring: breaks placed between two local updates
+DEFAULT_BREAKS_PER_UPDATE = 1
+#: local rescoring: the largest changed share of a window refreshed locally after a simulation
+DEFAULT_REFRESH_LIMIT = 0.0
 
 
 def pretrained_planner(**agent_options: Any) -> AgentPlanner:
@@ -99,6 +101,23 @@ def pretrained_planner(**agent_options: Any) -> AgentPlanner:
         )
     agent_options.setdefault("name", PRETRAINED_NAME)
     return AgentPlanner(path, **agent_options)
+
+
+def _change_boxes(changed: np.ndarray, block: int = 16) -> list[tuple[int, int, int, int]]:
+    """Boxes (r0, r1, c0, c1) covering the ``True`` cells of ``changed`` [h, w]: cells whose
+    ``block`` x ``block`` blocks touch (8-connected) share one box, the bounding box of their cells."""
+    if not changed.any():
+        return []
+    from scipy import ndimage
+
+    h, w = changed.shape
+    nb_r, nb_c = -(-h // block), -(-w // block)
+    pad = np.zeros((nb_r * block, nb_c * block), dtype=bool)
+    pad[:h, :w] = changed
+    blocks = pad.reshape(nb_r, block, nb_c, block).any(axis=(1, 3))
+    labels, n = ndimage.label(blocks, structure=np.ones((3, 3), dtype=int))
+    cells = np.where(changed, np.repeat(np.repeat(labels, block, 0), block, 1)[:h, :w], 0)
+    return [(s.start, s.stop, t.start, t.stop) for s, t in filter(None, ndimage.find_objects(cells, n))]
 
 
 def _windows(n: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
@@ -163,28 +182,25 @@ class _Argmax:
         self.score[r0:r1, c0:c1] = values
         self.row_max[r0:r1] = self.score[r0:r1].max(axis=1)
 
-    def pop_apart(self, m: int, apart: int, pool: int) -> list[tuple[int, int]]:
-        """Up to ``m`` cells removed from the map: the best one, then in score order those of the
-        ``pool`` best cells more than ``apart`` cells (Chebyshev) from every cell taken before."""
-        first = self.pop()
-        if first is None:
-            return []
-        picks = [first[:2]]
-        if m <= 1 or pool <= 1:
-            return picks
+    def pop_many(self, m: int) -> list[tuple[int, int]]:
+        """The ``m`` best cells (score order, ties to the lowest ``rank``), removed from the map;
+        fewer when fewer finite scores are left."""
+        if m <= 1:
+            first = self.pop()
+            return [] if first is None else [first[:2]]
         flat = self.score.reshape(-1)
-        k = min(pool, flat.size) - 1
+        k = min(m, flat.size)
         cand = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
-        cand = cand[np.isfinite(flat[cand])]
-        cand = cand[np.lexsort((self.rank.reshape(-1)[cand], -flat[cand]))]
+        # the k-th best score may be tied beyond the partition: take all cells at that score
+        cut = flat[cand].min()
+        cand = np.flatnonzero(flat >= cut) if np.isfinite(cut) else cand[np.isfinite(flat[cand])]
+        cand = cand[np.lexsort((self.rank.reshape(-1)[cand], -flat[cand]))][:k]
         w = self.score.shape[1]
-        for idx in cand:
-            r, c = divmod(int(idx), w)
-            if all(max(abs(r - pr), abs(c - pc)) > apart for pr, pc in picks):
-                picks.append((r, c))
-                self.set(r, r + 1, c, c + 1, np.array([[-np.inf]]))
-                if len(picks) == m:
-                    break
+        picks = [divmod(int(i), w) for i in cand]
+        for r, c in picks:
+            self.score[r, c] = -np.inf
+        for r in {r for r, _ in picks}:
+            self.row_max[r] = self.score[r].max()
         return picks
 
     def pop(self) -> tuple[int, int, float] | None:
@@ -219,8 +235,12 @@ class AgentPlanner(GreedyPlanner):
         rescore: ``"local"`` (default): after each break recompute only the activations it can
             reach, GroupNorm statistics and ``budget_left`` held from the last simulation;
             ``"full"``: a whole network pass after every break (slow on large landscapes).
-        round_breaks: with local rescoring, the most breaks placed between two local updates,
-            each more than 2 R + 2 cells from the others (1: strictly one update per break).
+        breaks_per_update: with local rescoring, the breaks placed (the best cells of the current Q
+            map) between two local updates (1: one update per break, each break seeing all before it).
+        refresh_limit: with local rescoring, after a simulation the windows whose changed inputs
+            (burn probability, DPV) cover at most this share of their cells are refreshed locally,
+            GroupNorm statistics and budget_left held from their last whole pass; the others get a
+            whole pass (0: a whole pass after every simulation).
         progress: show a progress bar (None: when stderr is a terminal).
     """
 
@@ -237,7 +257,8 @@ class AgentPlanner(GreedyPlanner):
         name: str | None = None,
         sequential: bool = True,
         rescore: str = "local",
-        round_breaks: int = DEFAULT_ROUND_BREAKS,
+        breaks_per_update: int = DEFAULT_BREAKS_PER_UPDATE,
+        refresh_limit: float = DEFAULT_REFRESH_LIMIT,
         progress: bool | None = None,
     ):
         from fuelrl.envs.observation import DPV_CHANNEL, WEATHER_CHANNELS
@@ -263,9 +284,12 @@ class AgentPlanner(GreedyPlanner):
         self.label = name or f"agent:{self.checkpoint.stem}"
         self.progress = progress
         self.rescore = rescore
-        if int(round_breaks) < 1:
-            raise InputError(f"agent round_breaks must be >= 1, got {round_breaks}")
-        self.round_breaks = int(round_breaks)
+        if int(breaks_per_update) < 1:
+            raise InputError(f"agent breaks_per_update must be >= 1, got {breaks_per_update}")
+        if not 0.0 <= float(refresh_limit) <= 1.0:
+            raise InputError(f"agent refresh_limit must be in [0, 1], got {refresh_limit}")
+        self.breaks_per_update = int(breaks_per_update)
+        self.refresh_limit = float(refresh_limit)
         self._local_checked: dict[int, bool] = {}
         self._static_cache: dict[tuple, torch.Tensor] = {}
 
@@ -415,6 +439,11 @@ class AgentPlanner(GreedyPlanner):
         )
 
     @property
+    def _block(self) -> int:
+        """Changed cells this close (a block side) share one local update."""
+        return max(4, (receptive_radius(self.qnet) + 1) // 2)
+
+    @property
     def local(self) -> bool:
         """Whether placement uses local rescoring: asked for, and the network is one :class:`LocalQ`
         replays exactly (checked once per network on a small random input)."""
@@ -486,29 +515,37 @@ class AgentPlanner(GreedyPlanner):
         available = problem.legal.copy()
         order: list[int] = []
         placed = recomputes = 0
+        states: list[tuple[tuple, LocalQ]] = []
         seconds = {"simulation_seconds": 0.0, "whole_pass_seconds": 0.0, "local_update_seconds": 0.0}
+        counts = {"whole_passes": 0, "local_updates": 0, "refreshed_cells": 0}
         while placed < problem.budget_cells:
             t0 = time.perf_counter()
             bp, dpv = self._simulated_channels(problem, breaks)
             t1 = time.perf_counter()
             recomputes += 1
             budget_left = (problem.budget_cells - placed) / problem.budget_cells
-            states = []
             score = np.full((h, w), -np.inf)
-            for region in regions:
+            fresh = []
+            for n, region in enumerate(regions):
                 r0, r1, c0, c1, a0, a1, b0, b1 = region
                 x = self.network_input(
                     landscape, (r0, r1, c0, c1), breaks, bp, budget_left, dpv=dpv, weather=weather
                 )
-                state = LocalQ(self.qnet, x)
-                states.append((region, state))
+                state = states[n][1] if states else None
+                if state is None or not self._refresh_changed(state, x, counts):
+                    state = LocalQ(self.qnet, x)
+                    counts["whole_passes"] += 1
+                fresh.append((region, state))
                 q = state.q[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0].double().cpu().numpy()
                 score[a0:a1, b0:b1] = np.where(available[a0:a1, b0:b1], q, -np.inf)
+            states = fresh
             best = _Argmax(score, rng.permutation(h * w))
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
             t2 = time.perf_counter()
             with _one_thread(self.device):
-                placed = self._local_interval(states, best, breaks, available, order, placed, stop, progress)
+                placed = self._local_interval(
+                    states, best, breaks, available, order, placed, stop, progress, counts
+                )
             seconds["simulation_seconds"] += t1 - t0
             seconds["whole_pass_seconds"] += t2 - t1
             seconds["local_update_seconds"] += time.perf_counter() - t2
@@ -517,25 +554,39 @@ class AgentPlanner(GreedyPlanner):
         info = {
             "sequential": True,
             "rescore": "local",
-            "network_passes": recomputes * len(regions),
+            "breaks_per_update": self.breaks_per_update,
+            "network_passes": counts["whole_passes"],
+            **counts,
             **{k: round(v, 3) for k, v in seconds.items()},
         }
         return np.asarray(order, dtype=np.int64), recomputes, info
 
-    def _local_interval(self, states, best, breaks, available, order, placed, stop, progress) -> int:
-        """Place breaks until ``stop`` (or no legal cell is left), in rounds: up to
-        ``round_breaks`` cells of highest Q, each more than ``2 R + 2`` cells from the others of its
-        round (so none can change another's Q-value, and their updates batch exactly), then the
-        local update of every window holding them. The first pick of a round is the best cell;
-        the others come from the ``8 x round_breaks`` best (never more than the breaks left before
-        the next simulation); a candidate too close to a pick waits for the next round. Returns the
-        count of breaks placed so far."""
+    def _refresh_changed(self, state: LocalQ, x: torch.Tensor, counts: dict[str, int]) -> bool:
+        """Bring ``state`` to the new observation ``x`` of its window by refreshing only the cells
+        whose inputs changed (GroupNorm statistics and budget_left held from its whole pass); False
+        (nothing done) when they cover more than ``refresh_limit`` of the window: a whole pass is due."""
+        changed = (x[0, :-1] != state.x_in[0, :-1]).any(0).cpu().numpy()
+        boxes = _change_boxes(changed, self._block)
+        area = sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in boxes)
+        if area > self.refresh_limit * changed.size:
+            return False
+        state.x_in[0, :-1] = x[0, :-1]
+        with _one_thread(self.device):
+            for box in boxes:
+                state.refresh(box)
+        counts["local_updates"] += len(boxes)
+        counts["refreshed_cells"] += int(area)
+        return True
+
+    def _local_interval(self, states, best, breaks, available, order, placed, stop, progress, counts) -> int:
+        """Place breaks until ``stop`` (or no legal cell is left), ``breaks_per_update`` at a time:
+        the best cells of the current Q map, then the local update of every window holding them (one
+        refresh per cluster of nearby breaks). Returns the count of breaks placed so far."""
         w = breaks.shape[1]
         break_ch = self.channels.index("break")
-        apart = 2 * receptive_radius(self.qnet) + 2
-        m = max(1, int(self.round_breaks))
+        m = self.breaks_per_update
         while placed < stop:
-            picks = best.pop_apart(min(m, stop - placed), apart, pool=min(stop - placed, 8 * m))
+            picks = best.pop_many(min(m, stop - placed))
             if not picks:
                 break
             for r, c in picks:
@@ -550,7 +601,13 @@ class AgentPlanner(GreedyPlanner):
                 mine = [(r - r0, c - c0) for r, c in picks if r0 <= r < r1 and c0 <= c < c1]
                 if not mine:
                     continue
-                for q0, q1, p0, p1 in state.update_apart(break_ch, mine):
+                rows, cols = np.array([p[0] for p in mine]), np.array([p[1] for p in mine])
+                state.x_in[0, break_ch, rows, cols] = 1.0
+                mask = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+                mask[rows, cols] = True
+                for box in _change_boxes(mask, self._block):
+                    q0, q1, p0, p1 = state.refresh(box)
+                    counts["local_updates"] += 1
                     # the changed box, in landscape coordinates, within this window's core
                     g0, g1 = max(q0 + r0, a0), min(q1 + r0, a1)
                     e0, e1 = max(p0 + c0, b0), min(p1 + c0, b1)

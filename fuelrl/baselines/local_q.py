@@ -141,8 +141,14 @@ class LocalQ:
         and recompute what they reach. Returns the box (r0, r1, c0, c1) of Q-values that changed."""
         rows, cols = np.asarray(rows), np.asarray(cols)
         self.x_in[0, channel, rows, cols] = value
-        box = (int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)
-        box = self._expand(box, self.qnet.stem.padding[0])
+        return self.refresh((int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1))
+
+    def refresh(self, changed: tuple[int, int, int, int]) -> tuple:
+        """Recompute what the input cells in the box ``changed`` (r0, r1, c0, c1) reach, after they
+        were written to ``x_in``; returns the box of Q-values that changed. Exact for several boxes
+        refreshed one after the other, provided every input was written before the first refresh
+        (each layer's cells are recomputed from the layer below, correct outside any later box)."""
+        box = self._expand(changed, self.qnet.stem.padding[0])
         r0, r1, c0, c1 = box
         self.xs[0][:, :, r0:r1, c0:c1] = self._conv_at(self.qnet.stem, self.x_in, box, None)
         k = 0

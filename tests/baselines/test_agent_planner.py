@@ -241,7 +241,7 @@ def test_local_updates_equal_a_whole_pass_with_the_same_statistics(tmp_path, net
 
 
 def test_batched_updates_of_far_apart_breaks_are_exact(checkpoint):
-    from fuelrl.baselines.agent import LocalQ, _Argmax
+    from fuelrl.baselines.agent import LocalQ
 
     path, _ = checkpoint
     qnet = AgentPlanner(path).qnet
@@ -261,28 +261,64 @@ def test_batched_updates_of_far_apart_breaks_are_exact(checkpoint):
             x[0, brk, r, c] = 1.0
         fresh = LocalQ(qnet, x.clone(), norms=state.norms)
         torch.testing.assert_close(state.q, fresh.q, rtol=1e-5, atol=1e-5)
-    # picks of a round: the best cell first, then the best of the pool far enough from the others
+
+
+
+def test_many_breaks_per_update_take_the_best_cells_and_refresh_exactly(checkpoint):
+    from fuelrl.baselines.agent import LocalQ, _Argmax, _change_boxes
+
+    # the m best cells, ties to the lowest rank, removed from the map
     score = np.zeros((30, 30))
     score[10, 10], score[10, 12], score[25, 25], score[0, 29] = 5.0, 4.0, 3.0, 2.0
-    best = _Argmax(score.copy(), np.arange(900))
-    assert best.pop_apart(3, apart=5, pool=10) == [(10, 10), (25, 25), (0, 29)]
-    assert best.pop()[:2] == (10, 12)  # waited for the next round
+    best = _Argmax(score.copy(), np.arange(900)[::-1].copy())
+    assert best.pop_many(3) == [(10, 10), (10, 12), (25, 25)]
+    assert best.pop_many(2) == [(0, 29), (29, 29)]  # then the zeros: highest rank value last
+    assert best.pop()[:2] == (29, 28)
+    # change boxes cover every changed cell; cells in touching blocks share one box
+    changed = np.zeros((40, 50), dtype=bool)
+    changed[[2, 5, 30, 39], [3, 9, 40, 49]] = True
+    boxes = _change_boxes(changed, block=8)
+    assert sorted(boxes) == [(2, 6, 3, 10), (30, 40, 40, 50)]
+    covered = np.zeros_like(changed)
+    for r0, r1, c0, c1 in boxes:
+        covered[r0:r1, c0:c1] = True
+    assert not (changed & ~covered).any() and _change_boxes(np.zeros((4, 4), bool)) == []
+    # several inputs written, then their boxes refreshed one after another: exact
+    path, _ = checkpoint
+    qnet = AgentPlanner(path).qnet
+    x = torch.rand(1, qnet.in_channels + 1, 45, 52, generator=torch.Generator().manual_seed(3))
+    x[:, -1] = 0.6
+    with torch.no_grad():
+        state = LocalQ(qnet, x.clone())
+        new = x.clone()
+        new[0, BP_CHANNEL, 3:9, 4:7] = 0.9  # a fire that grew
+        new[0, 0, 20, 21] = 1.0
+        new[0, 0, 22, 23] = 1.0  # two breaks near each other, overlapping reach
+        changed = (new[0, :-1] != x[0, :-1]).any(0).numpy()
+        state.x_in[0, :-1] = new[0, :-1]
+        for box in _change_boxes(changed, block=4):
+            state.refresh(box)
+        fresh = LocalQ(qnet, new.clone(), norms=state.norms)
+        torch.testing.assert_close(state.q, fresh.q, rtol=1e-5, atol=1e-5)
 
 
 def test_local_and_full_rescoring_plan_alike(checkpoint):
     path, _ = checkpoint
     plans = {}
-    for mode, m in (("local", 1), ("local", 8), ("full", 1)):
-        planner = AgentPlanner(path, rescore=mode, round_breaks=m)
-        plans[mode, m] = planner.plan(small_problem(size=40, budget=40, recompute_every=10))
-        assert plans[mode, m].cells == 40 and plans[mode, m].recomputes == 4
-        assert plans[mode, m].info["rescore"] == mode
-    for m in (1, 8):
-        same = (plans["local", m].breaks & plans["full", 1].breaks).sum() / 40
-        assert same >= 0.75, (m, same)
-    plans["local"] = plans["local", 1]
-    again = AgentPlanner(path, round_breaks=1).plan(small_problem(size=40, budget=40, recompute_every=10))
-    np.testing.assert_array_equal(plans["local"].order, again.order)
+    for mode, m, limit in (("local", 1, 0.0), ("local", 8, 0.0), ("local", 1, 1.0), ("full", 1, 0.0)):
+        planner = AgentPlanner(path, rescore=mode, breaks_per_update=m, refresh_limit=limit)
+        plans[mode, m, limit] = plan = planner.plan(small_problem(size=40, budget=40, recompute_every=10))
+        assert plan.cells == 40 and plan.recomputes == 4
+        assert plan.info["rescore"] == mode
+    full = plans["full", 1, 0.0]
+    for key in (("local", 1, 0.0), ("local", 8, 0.0), ("local", 1, 1.0)):
+        same = (plans[key].breaks & full.breaks).sum() / 40
+        assert same >= 0.75, (key, same)
+    assert plans["local", 1, 0.0].info["whole_passes"] == 4  # one per simulation
+    assert plans["local", 1, 1.0].info["whole_passes"] == 1  # then refreshed where fires changed
+    assert plans["local", 8, 0.0].info["local_updates"] < plans["local", 1, 0.0].info["local_updates"]
+    again = AgentPlanner(path).plan(small_problem(size=40, budget=40, recompute_every=10))
+    np.testing.assert_array_equal(plans["local", 1, 0.0].order, again.order)
 
 
 def test_local_rescoring_tiled_follows_the_rules(checkpoint):
