@@ -84,10 +84,10 @@ DEFAULT_TILE_ATTENTION = 64
 #: the packaged agent: ``--policy pretrained``
 PRETRAINED_NAME = "pretrained"
 RESCORE_MODES = ("local", "full")
-#: local rescoring: breaks placed between two local updates
-DEFAULT_BREAKS_PER_UPDATE = 1
+#: local rescoring: breaks placed between two local updates (None: all of a simulation interval's)
+DEFAULT_BREAKS_PER_UPDATE: int | None = None
 #: local rescoring: the largest changed share of a window refreshed locally after a simulation
-DEFAULT_REFRESH_LIMIT = 0.0
+DEFAULT_REFRESH_LIMIT = 0.25
 
 
 def pretrained_planner(**agent_options: Any) -> AgentPlanner:
@@ -236,7 +236,8 @@ class AgentPlanner(GreedyPlanner):
             reach, GroupNorm statistics and ``budget_left`` held from the last simulation;
             ``"full"``: a whole network pass after every break (slow on large landscapes).
         breaks_per_update: with local rescoring, the breaks placed (the best cells of the current Q
-            map) between two local updates (1: one update per break, each break seeing all before it).
+            map) between two local updates (1: one update per break, each break seeing all before it;
+            None, the default: all the breaks of a simulation interval from one Q map).
         refresh_limit: with local rescoring, after a simulation the windows whose changed inputs
             (burn probability, DPV) cover at most this share of their cells are refreshed locally,
             GroupNorm statistics and budget_left held from their last whole pass; the others get a
@@ -257,7 +258,7 @@ class AgentPlanner(GreedyPlanner):
         name: str | None = None,
         sequential: bool = True,
         rescore: str = "local",
-        breaks_per_update: int = DEFAULT_BREAKS_PER_UPDATE,
+        breaks_per_update: int | None = DEFAULT_BREAKS_PER_UPDATE,
         refresh_limit: float = DEFAULT_REFRESH_LIMIT,
         progress: bool | None = None,
     ):
@@ -284,11 +285,11 @@ class AgentPlanner(GreedyPlanner):
         self.label = name or f"agent:{self.checkpoint.stem}"
         self.progress = progress
         self.rescore = rescore
-        if int(breaks_per_update) < 1:
+        if breaks_per_update is not None and int(breaks_per_update) < 1:
             raise InputError(f"agent breaks_per_update must be >= 1, got {breaks_per_update}")
         if not 0.0 <= float(refresh_limit) <= 1.0:
             raise InputError(f"agent refresh_limit must be in [0, 1], got {refresh_limit}")
-        self.breaks_per_update = int(breaks_per_update)
+        self.breaks_per_update = None if breaks_per_update is None else int(breaks_per_update)
         self.refresh_limit = float(refresh_limit)
         self._local_checked: dict[int, bool] = {}
         self._static_cache: dict[tuple, torch.Tensor] = {}
@@ -584,7 +585,7 @@ class AgentPlanner(GreedyPlanner):
         refresh per cluster of nearby breaks). Returns the count of breaks placed so far."""
         w = breaks.shape[1]
         break_ch = self.channels.index("break")
-        m = self.breaks_per_update
+        m = self.breaks_per_update or (stop - placed)
         while placed < stop:
             picks = best.pop_many(min(m, stop - placed))
             if not picks:
