@@ -1,0 +1,219 @@
+"""`fuelrl behave LANDSCAPE --out DIR`: the FlamMap-style basic run.
+
+Checked against independent things: GDAL (rasterio) reading the rasters back on the input's grid,
+the batch calculator (point mode) on sampled cells, FlamMap 6's own per-cell outputs on TestMTT,
+and properties of the physics (a uniform weather grid is the scalar weather; a mirrored landscape
+under a mirrored wind gives the mirrored maps).
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import rasterio
+
+from fuelrl.cli import main
+from fuelrl.commands.behave_map import NODATA, RASTERS, MapWeather, compute_maps
+from fuelrl.landscape import open_landscape
+from fuelrl.physics.validate import read_ascii_grid
+
+SPEC = "synthetic:seed=5,size=40"
+MOISTURE = "4,6,13,30,60"
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return open_landscape(SPEC)
+
+
+def _weather(speed=20.0, wind_from=240.0, moisture=(4.0, 6.0, 13.0, 30.0, 60.0), foliar=100.0):
+    return MapWeather(speed, wind_from, np.asarray(moisture), foliar, {})
+
+
+def test_six_rasters_on_the_input_grid(tmp_path, synthetic, capsys):
+    out = tmp_path / "maps"
+    argv = ["behave", SPEC, "--wind-speed", "20", "--wind-from", "240", "--moisture", MOISTURE]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "fire behaviour of 40x40 cells" in capsys.readouterr().out
+    names = sorted(p.name for p in out.iterdir())
+    assert set(RASTERS) <= set(names)
+    assert {"spread_rate.png", "crown_state.png", "summary.json"} <= set(names)
+    maps = compute_maps(synthetic, _weather())
+    for name, (description, unit) in RASTERS.items():
+        with rasterio.open(out / name) as ds:
+            assert ds.driver == "GTiff"
+            assert (ds.height, ds.width) == synthetic.shape
+            assert ds.transform == synthetic.transform
+            assert ds.crs == synthetic.crs
+            assert ds.nodata == NODATA
+            assert ds.descriptions == (description,) and ds.units == (unit,)
+            data = ds.read(1)
+        np.testing.assert_array_equal(data, maps[name])
+        assert (data[~synthetic.valid] == NODATA).all()
+    # reused folder: --overwrite needed
+    assert main([*argv, "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([*argv, "--out", str(out), "--overwrite"]) == 0
+
+
+def test_crown_codes(synthetic):
+    maps = compute_maps(synthetic, _weather(speed=30.0))
+    state = maps["crown_state.tif"]
+    valid = synthetic.valid
+    assert set(np.unique(state[valid]).tolist()) <= {0, 1, 2, 3}
+    assert (state[valid & ~synthetic.burnable] == 0).all()
+    ros = maps["spread_rate.tif"]
+    assert ((state[valid] == 0) == (ros[valid] == 0)).all()  # 0: no fire spreads
+    no_canopy = valid & (synthetic.canopy_cover_fraction == 0)
+    assert (state[no_canopy] <= 1).all()  # no canopy, no crown fire
+    crowning = valid & (state >= 2)
+    assert crowning.any() and (state == 1).any()
+    direction = maps["max_spread_dir.tif"]
+    assert (direction[valid & (state == 0)] == NODATA).all()
+    assert ((direction[ros > 0] >= 0) & (direction[ros > 0] < 360)).all()
+    surface_only = compute_maps(synthetic, _weather(speed=30.0), crown_fire=False)["crown_state.tif"]
+    assert set(np.unique(surface_only[valid]).tolist()) <= {0, 1}
+
+
+def test_uniform_grid_is_the_scalar_weather_exactly(synthetic):
+    h, w = synthetic.shape
+    moisture = np.array([4.0, 6.0, 13.0, 30.0, 60.0])
+    scalar = compute_maps(synthetic, _weather(20.0, 240.0, moisture))
+    grid = MapWeather(
+        np.full((h, w), 20.0),
+        np.full((h, w), 240.0),
+        np.broadcast_to(moisture, (h, w, 5)).copy(),
+        np.full((h, w), 100.0),
+        {},
+    )
+    gridded = compute_maps(synthetic, grid)
+    for name in RASTERS:
+        np.testing.assert_array_equal(gridded[name], scalar[name], err_msg=name)
+
+
+def test_per_cell_weather_is_each_cells_own_scalar_run(synthetic):
+    """A varying grid: every cell has what a uniform run at that cell's weather gives it."""
+    h, w = synthetic.shape
+    rng = np.random.default_rng(0)
+    speed = rng.uniform(0.0, 40.0, (h, w))
+    wind_from = rng.uniform(0.0, 360.0, (h, w))
+    moist = np.stack(
+        [
+            rng.uniform(3, 12, (h, w)),
+            rng.uniform(4, 14, (h, w)),
+            rng.uniform(6, 20, (h, w)),
+            np.full((h, w), 30.0),
+            np.full((h, w), 60.0),
+        ],
+        -1,
+    )
+    gridded = compute_maps(synthetic, MapWeather(speed, wind_from, moist, 100.0, {}))
+    for r, c in rng.integers(0, [h, w], size=(12, 2)):
+        one = compute_maps(synthetic, _weather(speed[r, c], wind_from[r, c], moist[r, c]))
+        for name in RASTERS:
+            assert gridded[name][r, c] == one[name][r, c], (name, r, c)
+
+
+def test_mirrored_landscape_and_wind_give_mirrored_maps(synthetic):
+    """East-west mirror: columns reversed, aspect and wind azimuths a -> 360 - a."""
+    from dataclasses import replace
+
+    flipped = replace(
+        synthetic,
+        **{k: np.ascontiguousarray(v[:, ::-1]) for k, v in synthetic.layers().items()},
+        valid=np.ascontiguousarray(synthetic.valid[:, ::-1]),
+    )
+    flipped.aspect_deg = np.where(flipped.slope_fraction > 0, (360.0 - flipped.aspect_deg) % 360.0, 0.0)
+    a = compute_maps(synthetic, _weather(25.0, 250.0))
+    b = compute_maps(flipped, _weather(25.0, 110.0))
+    for name in ("spread_rate.tif", "flame_length.tif", "fireline_intensity.tif", "midflame_wind.tif"):
+        np.testing.assert_allclose(b[name][:, ::-1], a[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    np.testing.assert_array_equal(b["crown_state.tif"][:, ::-1], a["crown_state.tif"])
+    da, db = a["max_spread_dir.tif"], b["max_spread_dir.tif"][:, ::-1]
+    ok = da != NODATA
+    diff = np.abs((360.0 - db[ok]) % 360.0 - da[ok]) % 360.0
+    assert np.minimum(diff, 360.0 - diff).max() < 1e-3
+
+
+def test_landscape_mode_equals_point_mode(tmp_path, synthetic):
+    """Sampled cells written as batch-calculator rows give the rasters' numbers."""
+    maps = compute_maps(synthetic, _weather(18.0, 200.0))
+    cells = np.argwhere(synthetic.burnable)[::23][:25]
+    header = (
+        "fuel_model,m1h_pct,m10h_pct,m100h_pct,mherb_pct,mwoody_pct,slope_pct,aspect_deg,wind_from_deg,"
+        "wind_20ft_mph,canopy_cover_pct,canopy_height_m,canopy_base_height_m,canopy_bulk_density_kg_m3,"
+        "foliar_moisture_pct"
+    )
+    lines = [header]
+    for r, c in cells:
+        s = synthetic
+        lines.append(
+            f"{int(s.fuel_model[r, c])},4,6,13,30,60,{100 * float(s.slope_fraction[r, c])!r},"
+            f"{float(s.aspect_deg[r, c])!r},200,18,{100 * float(s.canopy_cover_fraction[r, c])!r},"
+            f"{float(s.canopy_height_m[r, c])!r},{float(s.canopy_base_height_m[r, c])!r},"
+            f"{float(s.canopy_bulk_density_kg_m3[r, c])!r},100"
+        )
+    src = tmp_path / "cells.csv"
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "cells_out.csv"
+    assert main(["behave", "--input", str(src), "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    codes = {"none": 0, "surface": 1, "passive": 2, "active": 3}
+    for (r, c), row in zip(cells, rows, strict=True):
+        assert float(row["ros_head_m_min"]) == pytest.approx(
+            maps["spread_rate.tif"][r, c], rel=1e-5, abs=1e-6
+        )
+        assert float(row["flame_length_m"]) == pytest.approx(
+            maps["flame_length.tif"][r, c], rel=1e-5, abs=1e-6
+        )
+        assert float(row["fireline_intensity_kw_m"]) == pytest.approx(
+            maps["fireline_intensity.tif"][r, c], rel=1e-5, abs=1e-6
+        )
+        assert codes[row["fire_type"]] == maps["crown_state.tif"][r, c]
+        if float(row["ros_head_m_min"]) > 0:
+            assert float(row["direction_max_deg"]) == pytest.approx(
+                maps["max_spread_dir.tif"][r, c], abs=1e-3
+            )
+
+
+def test_testmtt_matches_flammap(tmp_path, testmtt_dir):
+    """behave's rasters on 19545.lcp vs FlamMap 6's SPREADRATE and CROWNSTATE (0.005 % median)."""
+    out = tmp_path / "mtt"
+    argv = ["behave", str(testmtt_dir / "19545.lcp"), "--wind-speed", "36", "--wind-from", "299"]
+    argv += ["--moisture", "3,4,10,53,131", "--conventions", "flammap", "--out", str(out)]
+    assert main(argv) == 0
+    ref = testmtt_dir / "outputs"
+    with rasterio.open(out / "spread_rate.tif") as ds:
+        ros = ds.read(1)
+    with rasterio.open(out / "crown_state.tif") as ds:
+        state = ds.read(1)
+    fm_ros = read_ascii_grid(ref / "testMTT_SPREADRATE.asc")
+    fm_state = read_ascii_grid(ref / "testMTT_CROWNSTATE.asc")
+    sel = np.isfinite(fm_ros) & (fm_ros > 0)
+    rel = np.abs(ros[sel] - fm_ros[sel]) / fm_ros[sel]
+    assert sel.sum() > 7000
+    assert np.median(rel) < 1e-4 and rel.max() < 0.01
+    known = np.isfinite(fm_state)
+    np.testing.assert_array_equal(state[known], fm_state[known].astype(np.int16))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["synthetic:seed=5,size=40"], "needs --out DIR"),
+        (["synthetic:seed=5,size=40", "--input", "x.csv", "--out", "o"], "not both"),
+        ([], "give --input CONDITIONS.csv and --output RESULTS.csv"),
+        (["nope.lcp", "--out", "o"], "nope.lcp"),
+        (["synthetic:seed=5,size=40", "--moisture", "4,6", "--out", "o"], "--moisture"),
+        (["synthetic:seed=5,size=40", "--wind-speed", "-3", "--out", "o"], "--wind-speed"),
+        (["synthetic:seed=5,size=40", "--foliar-moisture", "1000", "--out", "o"], "--foliar-moisture"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["behave", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
