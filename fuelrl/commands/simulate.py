@@ -23,7 +23,6 @@ one process would (docs/scaling.md).
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -178,11 +177,27 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
     return ign, described
 
 
+def _grow(backend, tiles, breaks: np.ndarray, ign: np.ndarray, weather: dict[str, Any], chunk: int):
+    """(burn counts, burned ha per fire, first fire's arrival, seconds) of all the fires: this
+    process grows its block (:func:`fuelrl.distributed.fire_range`), the results are combined."""
+    h, w = breaks.shape
+    breaks_t = torch.as_tensor(breaks[None], device=backend.device)
+    if backend.device.type == "cuda":
+        torch.cuda.synchronize(backend.device)
+    start = time.perf_counter()
+    lo, hi = distributed.fire_range(len(ign))  # this process's block of the fires (all of them in one)
+    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign[lo:hi], weather, chunk)
+    if backend.device.type == "cuda":
+        torch.cuda.synchronize(backend.device)
+    counts = distributed.sum_counts(np.zeros((h, w), np.int64) if counts is None else counts)
+    burned_ha = distributed.gather_fires(burned_ha)
+    return counts, burned_ha, first_arrival, time.perf_counter() - start
+
+
 def run(args: argparse.Namespace) -> int:
-    from fuelrl.landscape import open_landscape, write_geotiff
-    from fuelrl.outputs import atomic_output_dir, write_json
-    from fuelrl.simulators.base import ACRES_PER_HA, TileBatch
-    from fuelrl.viz import save_map
+    from fuelrl.landscape import open_landscape
+    from fuelrl.reports.simulate import simulation_message, simulation_summary, write_simulation
+    from fuelrl.simulators.base import TileBatch
 
     moisture = parse_moisture(args.moisture)  # every range: fuelrl.commands._options.check_shared
     landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
@@ -190,7 +205,6 @@ def run(args: argparse.Namespace) -> int:
     breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
     ign, ignitions = _ignitions(args, landscape)
     backend = make_backend(args)  # unknown name or device: InputError
-    options = backend.options
     tiles = TileBatch.stack([landscape], device=backend.device)
     weather = {
         "wind_speed_20ft_mph": args.wind_speed,
@@ -199,98 +213,26 @@ def run(args: argparse.Namespace) -> int:
         "foliar_moisture_pct": args.foliar_moisture,
         "duration_min": args.duration,
     }
-    breaks_t = torch.as_tensor(breaks[None], device=backend.device)
     n = len(ign)
     chunk = fires_per_chunk((h, w), n, args.fires_per_chunk)
-
-    if backend.device.type == "cuda":
-        torch.cuda.synchronize(backend.device)
-    start = time.perf_counter()
-    lo, hi = distributed.fire_range(n)  # this process's block of the fires (all of them in one)
-    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign[lo:hi], weather, chunk)
-    if backend.device.type == "cuda":
-        torch.cuda.synchronize(backend.device)
-    counts = distributed.sum_counts(np.zeros((h, w), np.int64) if counts is None else counts)
-    burned_ha = distributed.gather_fires(burned_ha)
-    sim_seconds = time.perf_counter() - start
+    counts, burned_ha, first_arrival, sim_seconds = _grow(backend, tiles, breaks, ign, weather, chunk)
     if not distributed.is_main():
         return 0  # rank 0 writes
 
     prob = (counts / n).astype(np.float32)
-    summary = {
-        "fires": n,
-        "backend": backend.public_name,
-        "device": str(backend.device),
-        "sim_seconds": sim_seconds,
-        "burned_ha_mean": float(burned_ha.mean()),
-        "burned_ha_sd": float(burned_ha.std(ddof=1)) if n > 1 else 0.0,
-        "burned_acres_mean": float(burned_ha.mean() * ACRES_PER_HA),
-        "burned_ha_max": float(burned_ha.max()),
-        "burned_ha": [float(v) for v in burned_ha] if n <= 10_000 else None,
-        "seconds_per_fire": sim_seconds / n,
-        "fires_per_chunk": chunk,
-        "processes": distributed.world_size(),
-        "weather": {
-            "wind_speed_20ft_mph": args.wind_speed,
-            "wind_from_deg": args.wind_from,
-            "moisture_pct": dict(zip(("1h", "10h", "100h", "herb", "woody"), moisture, strict=True)),
-            "foliar_moisture_pct": args.foliar_moisture,
-        },
-        "duration_min": args.duration,
-        "options": {
-            "conventions": options.conventions,
-            "crown_fire": options.crown_fire,
-            "treatment_fuel_model": options.treatment_fuel_model,
-        },
-        "ignitions": ignitions if n <= 10_000 else None,
-        "ignition_source": "points" if args.ignition else f"random, seed {args.seed}",
-        "breaks": {
-            "file": str(args.breaks) if args.breaks else None,
-            "cells": int(breaks.sum()),
-            "ha": float(breaks.sum() * landscape.cell_area_ha),
-        },
-        "landscape": landscape.describe(),
-    }
-    with atomic_output_dir(args.out) as tmp:
-        if n == 1:
-            write_geotiff(
-                tmp / "arrival_time.tif",
-                np.where(np.isfinite(first_arrival), first_arrival, -9999.0).astype(np.float32),
-                landscape,
-                nodata=-9999.0,
-                description="fire arrival time (minutes after ignition)",
-                units="min",
-            )
-        write_geotiff(
-            tmp / "burn_probability.tif",
-            np.where(landscape.valid, prob, -1.0).astype(np.float32),
-            landscape,
-            nodata=-1.0,
-            description=f"burn probability (fraction of {n} fires burning the cell)",
-            units="fraction",
-        )
-        write_json(tmp / "summary.json", summary)
-        points = [(d["row"], d["col"], "") for d in ignitions] if n <= 50 else []
-        title = (
-            f"Burn probability, {n} fire{'s' if n > 1 else ''}, {args.duration:g} min, "
-            f"wind {args.wind_speed:g} mph from {args.wind_from:g}°"
-        )
-        save_map(
-            tmp / "burn_probability.png",
-            np.where(landscape.valid, prob, math.nan),
-            landscape,
-            title=title,
-            colorbar_label="burn probability (fraction of fires)",
-            vmin=0.0,
-            vmax=1.0,
-            cmap="YlOrRd",
-            overlays=[(breaks, "#00e5ff", "fuel breaks")],
-            points=points,
-            note=f"mean burned {summary['burned_ha_mean']:.1f} ha ({summary['burned_acres_mean']:.0f} ac)",
-        )
-    print(
-        f"{n} fire(s) on {h}x{w} cells with {backend.public_name} on {backend.device}: "
-        f"{sim_seconds:.3f} s; burned {summary['burned_ha_mean']:.1f} ha mean "
-        f"({summary['burned_acres_mean']:.0f} acres) -> {args.out}"
+    summary = simulation_summary(
+        burned_ha=burned_ha,
+        backend=backend,
+        sim_seconds=sim_seconds,
+        chunk=chunk,
+        processes=distributed.world_size(),
+        weather=weather,
+        ignitions=ignitions,
+        ignition_source="points" if args.ignition else f"random, seed {args.seed}",
+        breaks=breaks,
+        breaks_file=str(args.breaks) if args.breaks else None,
+        landscape=landscape,
     )
+    write_simulation(args.out, landscape, summary, prob, first_arrival, breaks)
+    print(simulation_message(summary, (h, w), args.out))
     return 0
