@@ -285,7 +285,7 @@ class FireEnv(EnvBase):
         drawn, ids = self.source.draw(len(slots))
         new = TileBatch.stack(drawn, device=self.sim_device)
         for f in fields(TileBatch):
-            if f.name != "cell_size_m":
+            if f.name != "cell_size_m" and getattr(self._tiles, f.name) is not None:
                 getattr(self._tiles, f.name)[slots] = getattr(new, f.name)
         burnable = stack_layer(drawn, "burnable").to(self.sim_device)
         self._burnable[slots] = burnable
