@@ -28,6 +28,7 @@ import sys
 
 from fuelrl import distributed
 from fuelrl.commands import _options as opt
+from fuelrl.commands import _plan_inputs as pi
 from fuelrl.commands import _planning_args as pa
 from fuelrl.commands._context import planning_context
 from fuelrl.errors import InputError
@@ -51,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
+    pi.add_arguments(parser)
     opt.add_landscape_options(parser)
     opt.add_out_options(parser)
 
@@ -66,12 +68,14 @@ def run(args: argparse.Namespace) -> int:
     from fuelrl.reports.evaluate import evaluation_message, evaluation_results, write_evaluation
 
     ctx, weather = planning_context(args)
+    request = pi.parse(args)
     policies = [p.strip() for p in args.policies.split(",") if p.strip()]
     if not policies:
         raise InputError("--policies: give at least one policy")
     planners = build_planners(policies, **pa.agent_options(args, ctx.backend))
     landscapes = [open_landscape(spec, **opt.landscape_kwargs(args)) for spec in args.landscapes]
     names = landscape_names(args.landscapes)
+    inputs = [request.for_landscape(landscape) for landscape in landscapes]  # every file read first
 
     runs = []
     main = distributed.is_main()  # the other ranks grow their fires, then write and print nothing
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
                 planners,
                 ctx.backend,
                 weather,
-                budget=ctx.budget,
+                **inputs[i],
                 scoring_fires=ctx.scoring_fires,
                 planning_fires=ctx.planning_fires,
                 seed=args.seed,

@@ -22,6 +22,7 @@ import argparse
 
 from fuelrl import distributed
 from fuelrl.commands import _options as opt
+from fuelrl.commands import _plan_inputs as pi
 from fuelrl.commands import _planning_args as pa
 from fuelrl.commands._context import planning_context
 
@@ -40,16 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
+    pi.add_arguments(parser)
     opt.add_landscape_options(parser)
     opt.add_out_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from fuelrl.baselines.evaluation import build_planners, plan_and_score
+    from fuelrl.baselines.evaluation import build_planners, inputs_summary, plan_and_score
     from fuelrl.landscape import open_landscape
     from fuelrl.reports.plan import plan_message, plan_summary, write_plan
 
     ctx, weather = planning_context(args)
+    request = pi.parse(args)
     backend = ctx.backend
     planners = build_planners([args.policy], **pa.agent_options(args, backend))
     name, planner = next(iter(planners.items()))
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         planners,
         backend,
         weather,
-        budget=ctx.budget,
+        **request.for_landscape(landscape),
         scoring_fires=ctx.scoring_fires,
         planning_fires=ctx.planning_fires,
         seed=args.seed,
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return 0  # rank 0 writes
     checkpoint = str(args.policy) if name.startswith("agent") else None
     summary = plan_summary(run_, name, planner, ctx, checkpoint=checkpoint)
+    summary.update(inputs_summary(run_, name))
     write_plan(args.out, run_, name, ctx, summary)
     print(plan_message(summary, landscape.shape, args.out))
     return 0
