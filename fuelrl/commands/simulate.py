@@ -32,6 +32,7 @@ import torch
 
 from fuelrl import distributed
 from fuelrl.commands import _options as opt
+from fuelrl.commands import _plan_inputs as pi
 from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, make_backend, parse_moisture
 from fuelrl.errors import InputError
 
@@ -61,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fires", type=int, help=f"draw N random ignitions on burnable cells instead (1..{opt.MAX_FIRES:,})"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random ignitions (default 0)")
+    pi.add_ignition_argument(parser)
     parser.add_argument(
         "--breaks", type=Path, help="GeoTIFF on the landscape's grid; non-zero cells are fuel breaks"
     )
@@ -164,7 +166,8 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
         ign = np.asarray(cells, dtype=np.int64)
     elif args.fires is not None:
         sampler = ScenarioSampler(WeatherDistribution(), fires=args.fires, seed=args.seed)
-        ign = sampler.sample(landscape.burnable).ignition_cell.numpy()[0]
+        weight = pi.ignition_density(args, landscape)
+        ign = sampler.sample(landscape.burnable, ignition_weight=weight).ignition_cell.numpy()[0]
     else:
         raise InputError("say where fires start: --ignition X Y (repeatable) or --fires N [--seed S]")
     described = []
