@@ -104,9 +104,12 @@ def fires_per_chunk(shape: tuple[int, int], fires: int, requested: int | None = 
     return max(1, min(fires, CHUNK_BUDGET_BYTES // per_fire))
 
 
-def simulate_chunked(backend, tiles, breaks_t, ign: np.ndarray, weather: dict[str, Any], chunk: int):
+def simulate_chunked(
+    backend, tiles, breaks_t, ign: np.ndarray, weather: dict[str, Any], chunk: int, flames: Any = None
+):
     """Run the fires ``ign`` [F] in chunks; returns (burn counts [H, W] int64, burned ha [F],
-    arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is."""
+    arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is.
+    ``flames`` (a :class:`~fuelrl.simulators.companions.FlameStats`) counts each chunk's flame lengths."""
     from fuelrl.simulators.scenarios import make_scenarios
 
     n = len(ign)
@@ -121,6 +124,8 @@ def simulate_chunked(backend, tiles, breaks_t, ign: np.ndarray, weather: dict[st
         chunk_counts = torch.isfinite(arrival).sum(dim=0, dtype=torch.int64).cpu().numpy()
         counts = chunk_counts if counts is None else counts + chunk_counts
         burned[start:stop] = result.burned_ha[0].detach().cpu().double().numpy()
+        if flames is not None:
+            flames.add(arrival, scenarios)
         if first_arrival is None:
             first_arrival = arrival[0].detach().cpu().numpy().copy()
         del result, arrival, scenarios
@@ -180,7 +185,9 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
     return ign, described
 
 
-def _grow(backend, tiles, breaks: np.ndarray, ign: np.ndarray, weather: dict[str, Any], chunk: int):
+def _grow(
+    backend, tiles, breaks: np.ndarray, ign: np.ndarray, weather: dict[str, Any], chunk: int, flames=None
+):
     """(burn counts, burned ha per fire, first fire's arrival, seconds) of all the fires: this
     process grows its block (:func:`fuelrl.distributed.fire_range`), the results are combined."""
     h, w = breaks.shape
@@ -189,7 +196,11 @@ def _grow(backend, tiles, breaks: np.ndarray, ign: np.ndarray, weather: dict[str
         torch.cuda.synchronize(backend.device)
     start = time.perf_counter()
     lo, hi = distributed.fire_range(len(ign))  # this process's block of the fires (all of them in one)
-    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign[lo:hi], weather, chunk)
+    counts, burned_ha, first_arrival = simulate_chunked(
+        backend, tiles, breaks_t, ign[lo:hi], weather, chunk, flames
+    )
+    if flames is not None:  # conditional flame length and flame-length probabilities of all fires
+        flames.combined(distributed.all_gather(flames.state()))
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     counts = distributed.sum_counts(np.zeros((h, w), np.int64) if counts is None else counts)
@@ -218,7 +229,12 @@ def run(args: argparse.Namespace) -> int:
     }
     n = len(ign)
     chunk = fires_per_chunk((h, w), n, args.fires_per_chunk)
-    counts, burned_ha, first_arrival, sim_seconds = _grow(backend, tiles, breaks, ign, weather, chunk)
+    from fuelrl.simulators.companions import FlameStats
+
+    breaks_t = torch.as_tensor(breaks[None], device=backend.device)
+    flames = FlameStats(tiles, breaks_t, backend.options)
+    counts, burned_ha, first_arrival, sim_seconds = _grow(backend, tiles, breaks, ign, weather, chunk, flames)
+    sim_seconds -= flames.seconds  # fire growth only; the flame statistics are reported apart
     if not distributed.is_main():
         return 0  # rank 0 writes
 
@@ -235,7 +251,11 @@ def run(args: argparse.Namespace) -> int:
         breaks=breaks,
         breaks_file=str(args.breaks) if args.breaks else None,
         landscape=landscape,
+        extra={"flame_length": flames.describe()},
     )
-    write_simulation(args.out, landscape, summary, prob, first_arrival, breaks)
+    from fuelrl.reports.rasters import Raster
+
+    extra = [Raster(**spec) for spec in flames.raster_specs(n)]
+    write_simulation(args.out, landscape, summary, prob, first_arrival, breaks, extra_rasters=extra)
     print(simulation_message(summary, (h, w), args.out))
     return 0

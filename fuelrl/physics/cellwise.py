@@ -7,13 +7,13 @@
   uniform weather grid gives exactly the numbers of the scalar weather (tested).
 * :func:`crown_state`: FlamMap's crown-state codes (0 non-burnable / not spreading, 1 surface,
   2 passive, 3 active) -- the ``fire_type`` codes of :class:`FireBehavior`.
-* :func:`behavior_toward`: fireline intensity and flame length of the fire spreading toward an
-  azimuth: the spread rate toward it from the ellipse (rear-focus ignition, Catchpole et al.
-  1982), Byram's intensity scaled by that rate (I = H R / 60 is linear in R; for a crown fire
-  the burned canopy fuel is added at the cell's crown fraction burned, so again I ~ R), and the
-  flame length of the cell's fire type (Byram 1959 for surface fires, Thomas 1963 for crown
-  fires). FlamMap MTT's fireline intensity map is built the same way (on TestMTT its
+* :func:`behavior_at_rate`: fireline intensity and flame length of a cell's fire where its front
+  advances at a given rate: Byram's intensity scaled by that rate (I = H R / 60 is linear in R;
+  for a crown fire the burned canopy fuel is added at the cell's crown fraction burned, so again
+  I ~ R) and the flame length of the cell's fire type (Byram 1959 for surface fires, Thomas 1963
+  for crown fires). FlamMap MTT's fireline intensity map is built the same way (on TestMTT its
   ``FliMap`` is ``INTENSITY x ROS_mtt / SPREADRATE`` cell for cell).
+  :func:`behavior_toward` does it at the ellipse's rate toward an azimuth.
 
 numpy and torch alike (the :mod:`fuelrl.physics._xp` namespace of the inputs).
 """
@@ -103,6 +103,32 @@ def crown_state(fb: FireBehavior) -> Any:
     return fb.fire_type
 
 
+def behavior_at_rate(
+    ros_head_m_min: Any, fireline_intensity_kw_m: Any, fire_type: Any, ros_m_min: Any
+) -> tuple[Any, Any]:
+    """(fireline intensity kW/m, flame length m) of a cell's fire where its front advances at
+    ``ros_m_min`` (normal to the front); the other arguments are the cell's head fire
+    (:class:`FireBehavior` fields).
+
+    I = I_head R / R_head (Byram's I = H_A R / 60, and a crown fire's R (H_A + CFB W 18000) / 60,
+    are both linear in R); flame length by Byram (1959), L = 0.45 I^0.46 ft, where the cell burns
+    as a surface fire (``fire_type`` 1) and by Thomas (1963), L = 0.2 I^(2/3) ft, where it crowns
+    (2 passive, 3 active). 0 where the head rate is 0.
+    """
+    xp = namespace(ros_head_m_min, fireline_intensity_kw_m, ros_m_min)
+    head = xp.asarray(ros_head_m_min)
+    burning = head > 0
+    ratio = xp.where(burning, xp.asarray(ros_m_min) / xp.where(burning, head, 1.0), 0.0)
+    fli = xp.asarray(fireline_intensity_kw_m) * ratio
+    crowning = xp.asarray(fire_type) >= 2
+    flame_ft = xp.where(
+        crowning,
+        crown.thomas_flame_length_m(fli, xp) / units.M_PER_FT,
+        surface.byram_flame_length_ft(fli / units.KW_M_PER_BTU_FT_S, xp),
+    )
+    return fli, xp.where(burning, flame_ft * units.M_PER_FT, 0.0)
+
+
 def behavior_toward(
     ros_head_m_min: Any,
     eccentricity: Any,
@@ -112,25 +138,11 @@ def behavior_toward(
     azimuth_deg: Any,
 ) -> tuple[Any, Any, Any]:
     """(spread rate m/min, fireline intensity kW/m, flame length m) of the fire spreading toward
-    ``azimuth_deg``; the other arguments are a cell's head fire (:class:`FireBehavior` fields).
-
-    R(theta) from the ellipse with the ignition at its rear focus (Catchpole et al. 1982);
-    I(theta) = I_head R(theta) / R_head (Byram's I = H_A R / 60, and a crown fire's
-    R (H_A + CFB W 18000) / 60, are both linear in R); flame length by Byram (1959),
-    L = 0.45 I^0.46 ft, where the cell burns as a surface fire (``fire_type`` 1) and by Thomas
-    (1963), L = 0.2 I^(2/3) ft, where it crowns (2 passive, 3 active). 0 where the head rate is 0.
-    """
+    ``azimuth_deg`` from the rear focus of the cell's ellipse (R(theta), Catchpole et al. 1982),
+    with :func:`behavior_at_rate`'s intensity and flame length at that rate."""
     xp = namespace(ros_head_m_min, eccentricity, direction_max_deg, fireline_intensity_kw_m, azimuth_deg)
     head = xp.asarray(ros_head_m_min)
     ros = ros_at_azimuth(head, xp.asarray(eccentricity), xp.asarray(direction_max_deg), azimuth_deg)
-    burning = head > 0
-    ratio = xp.where(burning, ros / xp.where(burning, head, 1.0), 0.0)
-    fli = xp.asarray(fireline_intensity_kw_m) * ratio
-    fli_btu = fli / units.KW_M_PER_BTU_FT_S
-    crowning = xp.asarray(fire_type) >= 2
-    flame_ft = xp.where(
-        crowning,
-        crown.thomas_flame_length_m(fli, xp) / units.M_PER_FT,
-        surface.byram_flame_length_ft(fli_btu, xp),
-    )
-    return xp.where(burning, ros, 0.0), fli, xp.where(burning, flame_ft * units.M_PER_FT, 0.0)
+    ros = xp.where(head > 0, ros, 0.0)
+    fli, flame = behavior_at_rate(head, fireline_intensity_kw_m, fire_type, ros)
+    return ros, fli, flame
