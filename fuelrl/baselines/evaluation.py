@@ -65,6 +65,9 @@ class LandscapeRun:
     value_burned: dict[str, np.ndarray] = field(default_factory=dict)
     burn_probability: dict[str, np.ndarray] = field(default_factory=dict)
     scored_fingerprints: dict[str, str] = field(default_factory=dict)
+    #: the held-out fires [1, F] and the landscape's tiles (treatment units are scored on them)
+    scoring: Any = None
+    tiles: Any = None
 
 
 def simulate_split(
@@ -165,6 +168,7 @@ def plan_and_score(
         untreated_value=untreated[2] if values is not None else None,
     )
     run.scored_fingerprints["untreated"] = scenario_fingerprint(scoring)
+    run.scoring, run.tiles = scoring, tiles
     for name, planner in planners.items():
         problem = PlanningProblem(
             landscape,

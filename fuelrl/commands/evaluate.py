@@ -65,7 +65,7 @@ _landscape_names = landscape_names
 def run(args: argparse.Namespace) -> int:
     from fuelrl.baselines.evaluation import build_planners, plan_and_score
     from fuelrl.landscape import open_landscape
-    from fuelrl.reports.evaluate import evaluation_message, evaluation_results, write_evaluation
+    from fuelrl.reports.evaluate import evaluation_message, evaluation_results, score_units, write_evaluation
 
     ctx, weather = planning_context(args)
     request = pi.parse(args)
@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     if not main:
         return 0
     command = pa.command_line("evaluate", args.landscapes, args, ("policies", "budget"))
-    results = evaluation_results(runs, names, planners, ctx, command)
-    write_evaluation(args.out, results, runs, names, ctx)
+    units = score_units(runs, names, ctx.backend)
+    results = evaluation_results(runs, names, planners, ctx, command, units)
+    write_evaluation(args.out, results, runs, names, ctx, units)
     print(evaluation_message(results, args.out))
     return 0

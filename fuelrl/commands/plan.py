@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from fuelrl.baselines.evaluation import build_planners, inputs_summary, plan_and_score
     from fuelrl.landscape import open_landscape
     from fuelrl.reports.plan import plan_message, plan_summary, write_plan
+    from fuelrl.reports.treatments import score_plan_units
 
     ctx, weather = planning_context(args)
     request = pi.parse(args)
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = str(args.policy) if name.startswith("agent") else None
     summary = plan_summary(run_, name, planner, ctx, checkpoint=checkpoint)
     summary.update(inputs_summary(run_, name))
-    write_plan(args.out, run_, name, ctx, summary)
+    units = score_plan_units(run_, name, backend)
+    write_plan(args.out, run_, name, ctx, summary, units)
     print(plan_message(summary, landscape.shape, args.out))
     return 0

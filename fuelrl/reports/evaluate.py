@@ -25,11 +25,34 @@ def landscape_names(specs: list[str]) -> list[str]:
     return names
 
 
+def score_units(runs: list[Any], names: list[str], backend: Any) -> dict[str, dict[str, Any]]:
+    """Treatment units of every policy's plan on every landscape (``{landscape: {policy: units}}``),
+    scored on each landscape's held-out fires (:func:`fuelrl.reports.treatments.score_plan_units`)."""
+    from fuelrl.reports.treatments import score_plan_units
+
+    return {
+        lname: {name: score_plan_units(r, name, backend, f"{lname}: {name} units") for name in r.plans}
+        for r, lname in zip(runs, names, strict=True)
+    }
+
+
+def units_files(lname: str, slug_: str) -> dict[str, str]:
+    """Where a policy's treatment units go in the evaluate folder."""
+    return {"gpkg": f"treatments/{lname}/{slug_}.gpkg", "csv": f"treatments/{lname}/{slug_}.csv"}
+
+
 def evaluation_results(
-    runs: list[Any], names: list[str], planners: dict[str, Any], ctx: PlanningContext, command: str
+    runs: list[Any],
+    names: list[str],
+    planners: dict[str, Any],
+    ctx: PlanningContext,
+    command: str,
+    units: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """results.json: :func:`fuelrl.baselines.evaluation.summarize` and the run's settings."""
+    """results.json: :func:`fuelrl.baselines.evaluation.summarize` and the run's settings (and
+    with ``units``, what :func:`score_units` found, under ``treatments``)."""
     from fuelrl.baselines.evaluation import summarize
+    from fuelrl.reports.treatments import units_summary
 
     summary = summarize(runs, list(planners), seed=ctx.seed)
     return {
@@ -69,6 +92,19 @@ def evaluation_results(
             if hasattr(p, "layout")
         },
         **(ctx.extra or {}),
+        **(
+            {
+                "treatments": {
+                    lname: {
+                        name: units_summary(u, units_files(lname, unique_slugs(list(per))[name]))
+                        for name, u in per.items()
+                    }
+                    for lname, per in units.items()
+                }
+            }
+            if units is not None
+            else {}
+        ),
         "command": command,
     }
 
@@ -155,7 +191,7 @@ def write_fires_csv(path: Path, runs: list[Any], names: list[str], policies: lis
                 )
 
 
-def save_policy_map(path: Path, r: Any, name: str, ctx: PlanningContext) -> None:
+def save_policy_map(path: Path, r: Any, name: str, ctx: PlanningContext, units: Any = None) -> None:
     """maps/<landscape>/<policy>.png: burn probability with the plan, one scale for every policy."""
     from fuelrl.viz import save_map
 
@@ -179,11 +215,18 @@ def save_policy_map(path: Path, r: Any, name: str, ctx: PlanningContext) -> None
 
 
 def write_evaluation(
-    out: str | Path, results: dict[str, Any], runs: list[Any], names: list[str], ctx: PlanningContext
+    out: str | Path,
+    results: dict[str, Any],
+    runs: list[Any],
+    names: list[str],
+    ctx: PlanningContext,
+    units: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Write ``fuelrl evaluate``'s folder atomically (:func:`fuelrl.outputs.atomic_output_dir`)."""
+    """Write ``fuelrl evaluate``'s folder atomically (:func:`fuelrl.outputs.atomic_output_dir`);
+    with ``units`` also treatments/<landscape>/<policy>.gpkg and .csv."""
     from fuelrl.baselines.scoring import finite
     from fuelrl.outputs import atomic_output_dir, write_json
+    from fuelrl.reports.treatments import write_treatments
 
     policies = list(results["policies"])
     with atomic_output_dir(out) as tmp:
@@ -197,7 +240,11 @@ def write_evaluation(
             for name, plan in r.plans.items():
                 raster = breaks_raster(slugs[name], plan.breaks, name, ctx.budget, plan.cells)
                 write_raster(tmp / "plans" / lname, raster, r.landscape)
-                save_policy_map(tmp / "maps" / lname / f"{slugs[name]}.png", r, name, ctx)
+                u = units[lname][name] if units is not None else None
+                save_policy_map(tmp / "maps" / lname / f"{slugs[name]}.png", r, name, ctx, u)
+                if u is not None:
+                    (tmp / "treatments" / lname).mkdir(parents=True, exist_ok=True)
+                    write_treatments(tmp / "treatments" / lname, slugs[name], u, r.landscape.crs)
 
 
 def evaluation_message(results: dict[str, Any], out: Any) -> str:

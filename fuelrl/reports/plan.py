@@ -71,7 +71,9 @@ def plan_rasters(run: Any, name: str, ctx: PlanningContext) -> list[Raster]:
     ]
 
 
-def save_plan_map(path: Path, run: Any, name: str, ctx: PlanningContext, summary: dict) -> None:
+def save_plan_map(
+    path: Path, run: Any, name: str, ctx: PlanningContext, summary: dict, units: Any = None
+) -> None:
     """plan.png: burn probability after the plan, on the untreated map's scale, with the breaks."""
     from fuelrl.viz import save_map
 
@@ -95,15 +97,24 @@ def save_plan_map(path: Path, run: Any, name: str, ctx: PlanningContext, summary
     )
 
 
-def write_plan(out: str | Path, run: Any, name: str, ctx: PlanningContext, summary: dict) -> None:
-    """Write ``fuelrl plan``'s folder atomically (:func:`fuelrl.outputs.atomic_output_dir`)."""
+def write_plan(
+    out: str | Path, run: Any, name: str, ctx: PlanningContext, summary: dict, units: Any = None
+) -> None:
+    """Write ``fuelrl plan``'s folder atomically (:func:`fuelrl.outputs.atomic_output_dir`);
+    with ``units`` (:class:`fuelrl.reports.treatments.TreatmentUnits`) also treatments.gpkg and
+    treatments.csv, recorded in the summary under ``treatments``."""
     from fuelrl.baselines.scoring import finite
     from fuelrl.outputs import atomic_output_dir, write_json
+    from fuelrl.reports.treatments import units_summary, write_treatments
 
     with atomic_output_dir(out) as tmp:
         write_rasters(tmp, plan_rasters(run, name, ctx), run.landscape)
+        if units is not None:
+            write_treatments(tmp, "treatments", units, run.landscape.crs)
+            files = {"gpkg": "treatments.gpkg", "csv": "treatments.csv"}
+            summary = {**summary, "treatments": units_summary(units, files)}
         write_json(tmp / "summary.json", finite(summary))
-        save_plan_map(tmp / "plan.png", run, name, ctx, summary)
+        save_plan_map(tmp / "plan.png", run, name, ctx, summary, units)
 
 
 def plan_message(summary: dict, shape: tuple[int, int], out: Any) -> str:
