@@ -65,6 +65,8 @@ class LandscapeRun:
     value_burned: dict[str, np.ndarray] = field(default_factory=dict)
     burn_probability: dict[str, np.ndarray] = field(default_factory=dict)
     scored_fingerprints: dict[str, str] = field(default_factory=dict)
+    #: the landscape's gridded weather (:class:`fuelrl.landscape.weather_grids.GriddedWeather`), if any
+    weather_grids: Any = None
     #: the held-out fires [1, F] and the landscape's tiles (treatment units are scored on them)
     scoring: Any = None
     tiles: Any = None
@@ -121,6 +123,7 @@ def plan_and_score(
     inputs: Any = None,
     min_unit_ha: float | None = None,
     stop_gain: float | None = None,
+    weather_grids: Any = None,
 ) -> LandscapeRun:
     """Plan with every planner on ``landscape`` and score on the shared held-out fires.
 
@@ -128,11 +131,12 @@ def plan_and_score(
     the same one). ``inputs``: a :class:`fuelrl.landscape.plan_inputs.PlanInputs` (values, cost,
     treatable mask, ignition density) or None. ``min_unit_ha``: place breaks in compact units of at
     least this area; ``stop_gain``: stop spending when a round saves less than this per unit and
-    planning fire (:class:`PlanningProblem`)."""
+    planning fire (:class:`PlanningProblem`). ``weather_grids``: the landscape's gridded weather
+    (planning and held-out fires grow under it; ``weather`` is then its distribution)."""
     values = getattr(inputs, "values", None)
     cost = getattr(inputs, "cost", None)
     treatable = getattr(inputs, "treatable", None)
-    tiles = TileBatch.stack([landscape], device=backend.device)
+    tiles = TileBatch.stack([landscape], device=backend.device, weather=[weather_grids])
     planning, scoring, info = fire_sets(
         landscape.burnable,
         weather,
@@ -156,6 +160,7 @@ def plan_and_score(
     untreated = simulate_split(backend, tiles, np.zeros(landscape.shape, bool), scoring, values)
     untreated_ha, untreated_counts = untreated[0], untreated[1]
     run = LandscapeRun(
+        weather_grids=weather_grids,
         landscape=landscape,
         budget_cells=n_budget,
         recompute_every=k,

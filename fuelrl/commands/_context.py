@@ -17,8 +17,8 @@ def planning_context(args: argparse.Namespace) -> tuple[Any, Any]:
 
     budget = pa.check_budget(args.budget)
     scoring_fires, planning_fires = pa.fire_counts(args)
-    weather = pa.weather_from_args(args)
-    backend = sa.make_backend(args)
+    weather = pa.weather_from_args(args)  # None with a wind grid: pa.landscape_weather per landscape
+    backend = sa.make_backend(args, gridded_weather=pa.weather_flags(args).gridded)
     ctx = PlanningContext(
         budget=budget,
         scoring_fires=scoring_fires,

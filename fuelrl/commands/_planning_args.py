@@ -79,8 +79,18 @@ def weather_from_args(args: argparse.Namespace, grids: Any = None) -> Any:
     from :meth:`WeatherFlags.read_grids` on the landscape)."""
     flags = weather_flags(args)
     if flags.wind_grid is not None and grids is None:
-        raise ValueError("weather_from_args: read the landscape's grids first (weather_grids)")
+        return None  # per landscape: landscape_weather
     return flags.distribution(grids)
+
+
+def landscape_weather(args: argparse.Namespace, landscape: Any, weather: Any) -> tuple[Any, Any]:
+    """(weather distribution, gridded weather or ``None``) of the fires on ``landscape``:
+    ``weather`` (:func:`weather_from_args`) without grids; with grids, read on this landscape's
+    grid, and with a wind grid the distribution of its reference wind."""
+    grids = weather_grids(args, landscape)
+    if grids is None:
+        return weather, None
+    return weather_from_args(args, grids), grids
 
 
 def weather_grids(args: argparse.Namespace, landscape: Any) -> Any:

@@ -76,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
     landscapes = [open_landscape(spec, **opt.landscape_kwargs(args)) for spec in args.landscapes]
     names = landscape_names(args.landscapes)
     inputs = [request.for_landscape(landscape) for landscape in landscapes]  # every file read first
+    weathers = [pa.landscape_weather(args, landscape, weather) for landscape in landscapes]  # grids too
+    if weathers and weathers[0][1] is not None:
+        ctx.weather.update(pa.weather_description(args, weathers[0][1]))
 
     runs = []
     main = distributed.is_main()  # the other ranks grow their fires, then write and print nothing
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 landscape,
                 planners,
                 ctx.backend,
-                weather,
+                weathers[i][0],
                 **inputs[i],
                 scoring_fires=ctx.scoring_fires,
                 planning_fires=ctx.planning_fires,
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 landscape_index=i,
                 recompute_every=args.recompute_every,
                 log=log,
+                weather_grids=weathers[i][1],
             )
         )
     if not main:

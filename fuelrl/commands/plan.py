@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     planners = build_planners([args.policy], **pa.agent_options(args, backend))
     name, planner = next(iter(planners.items()))
     landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
+    weather, grids = pa.landscape_weather(args, landscape, weather)  # gridded weather read here
+    if grids is not None:
+        ctx.weather.update(pa.weather_description(args, grids))
 
     run_ = plan_and_score(
         landscape,
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         planning_fires=ctx.planning_fires,
         seed=args.seed,
         recompute_every=args.recompute_every,
+        weather_grids=grids,
     )
     if not distributed.is_main():
         return 0  # rank 0 writes

@@ -33,7 +33,8 @@ import torch
 from fuelrl import distributed
 from fuelrl.commands import _options as opt
 from fuelrl.commands import _plan_inputs as pi
-from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, make_backend, parse_moisture
+from fuelrl.commands import _weather
+from fuelrl.commands._sim_args import add_simulator_arguments, make_backend
 from fuelrl.errors import InputError
 
 #: bytes of backend memory per cell and fire (arrival times, spread rates, work arrays; measured
@@ -66,25 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--breaks", type=Path, help="GeoTIFF on the landscape's grid; non-zero cells are fuel breaks"
     )
-    wx = parser.add_argument_group("weather and duration (FlamMap units)")
-    wx.add_argument(
-        "--wind-speed", type=float, default=10.0, metavar="MPH", help="20-ft wind speed (default 10)"
-    )
-    wx.add_argument(
-        "--wind-from", type=float, default=225.0, metavar="DEG", help="azimuth the wind blows from (225)"
-    )
-    wx.add_argument(
-        "--moisture",
-        default=DEFAULT_MOISTURE,
-        metavar="1H,10H,100H,HERB,WOODY",
-        help=f"fuel moistures in percent (default {DEFAULT_MOISTURE})",
-    )
-    wx.add_argument(
-        "--foliar-moisture", type=float, default=100.0, metavar="PCT", help="foliar moisture (100)"
-    )
-    wx.add_argument(
-        "--duration", type=float, default=480.0, metavar="MIN", help="fire duration (default 480)"
-    )
+    _weather.add_weather_arguments(parser, ranges=False)  # --wind-speed/--wind-from or --wind-grid, ...
     add_simulator_arguments(parser, "device for the backend, e.g. cpu or cuda (default: the backend's)")
     parser.add_argument(
         "--fires-per-chunk",
@@ -213,20 +196,15 @@ def run(args: argparse.Namespace) -> int:
     from fuelrl.reports.simulate import simulation_message, simulation_summary, write_simulation
     from fuelrl.simulators.base import TileBatch
 
-    moisture = parse_moisture(args.moisture)  # every range: fuelrl.commands._options.check_shared
+    flags = _weather.parse_weather(args, ranges=False)  # scalar weather or raster paths, checked
     landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
     h, w = landscape.shape
     breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
     ign, ignitions = _ignitions(args, landscape)
-    backend = make_backend(args)  # unknown name or device: InputError
-    tiles = TileBatch.stack([landscape], device=backend.device)
-    weather = {
-        "wind_speed_20ft_mph": args.wind_speed,
-        "wind_from_deg": args.wind_from,
-        "moisture_pct": moisture,
-        "foliar_moisture_pct": args.foliar_moisture,
-        "duration_min": args.duration,
-    }
+    grids = flags.read_grids(landscape)  # gridded weather on the landscape's grid, or None
+    backend = make_backend(args, gridded_weather=grids is not None)  # unknown name or device: InputError
+    tiles = TileBatch.stack([landscape], device=backend.device, weather=[grids])
+    weather = flags.scenario_weather(grids)  # with a wind grid: its reference wind (docs/simulation.md)
     n = len(ign)
     chunk = fires_per_chunk((h, w), n, args.fires_per_chunk)
     from fuelrl.simulators.companions import FlameStats
@@ -256,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
     from fuelrl.reports.rasters import Raster
 
     extra = [Raster(**spec) for spec in flames.raster_specs(n)]
+    if grids is not None:
+        summary["weather"]["grids"] = flags.describe(grids)
     write_simulation(args.out, landscape, summary, prob, first_arrival, breaks, extra_rasters=extra)
     print(simulation_message(summary, (h, w), args.out))
     return 0
