@@ -107,7 +107,7 @@ def resolve_budget(
             if not (limit > 0 and math.isfinite(limit)):
                 raise InputError(f"--budget-cost must be a positive cost, got {limit:g}")
         if unit:
-            limit = float(min(cells, math.floor(limit + 1e-9)))
+            limit = float(cells if math.isinf(limit) else min(cells, math.floor(limit + 1e-9)))
     if costs[0] > limit * (1 + 1e-12):
         raise InputError(
             f"the budget ({limit:g}) buys nothing: the cheapest treatable cell costs {costs[0]:g}; "

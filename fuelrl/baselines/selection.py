@@ -94,7 +94,9 @@ def pick_cells(
         pick = top_k_legal(score, available, k, rng)
         return pick, int(pick.size)
     cost = problem.cell_cost
-    ranked = top_k_legal(np.asarray(score, np.float64) / cost, available, int(available.sum()), rng)
+    with np.errstate(divide="ignore", invalid="ignore"):  # cells that cannot be treated cost inf
+        key = np.asarray(score, np.float64) / cost
+    ranked = top_k_legal(key, available, int(available.sum()), rng)
     flat_cost = cost.reshape(-1)
     free = available.copy()
     flat_free = free.reshape(-1)
