@@ -59,7 +59,7 @@ class MapWeather(NamedTuple):
 def add_map_arguments(parser: argparse.ArgumentParser) -> None:
     """The landscape mode's flags (the CSV mode's --input/--output/--conventions are in behave)."""
     from fuelrl.commands import _options as opt
-    from fuelrl.commands._sim_args import DEFAULT_MOISTURE
+    from fuelrl.commands import _weather
 
     parser.add_argument(
         "landscape",
@@ -72,39 +72,35 @@ def add_map_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace --out if it holds an earlier fuelrl run's outputs (atomically, when done)",
     )
-    wx = parser.add_argument_group("landscape mode weather (FlamMap units)")
-    wx.add_argument(
-        "--wind-speed", type=float, default=10.0, metavar="MPH", help="20-ft wind speed (default 10)"
-    )
-    wx.add_argument(
-        "--wind-from", type=float, default=225.0, metavar="DEG", help="azimuth the wind blows from (225)"
-    )
-    wx.add_argument(
-        "--moisture",
-        default=DEFAULT_MOISTURE,
-        metavar="1H,10H,100H,HERB,WOODY",
-        help=f"fuel moistures in percent (default {DEFAULT_MOISTURE})",
-    )
-    wx.add_argument(
-        "--foliar-moisture", type=float, default=100.0, metavar="PCT", help="foliar moisture (100)"
-    )
-    wx.add_argument("--no-crown-fire", action="store_true", help="surface fire only")
+    _weather.add_weather_arguments(parser, ranges=False, duration=False)  # or --wind-grid, raster moistures
+    parser.add_argument("--no-crown-fire", action="store_true", help="landscape mode: surface fire only")
     opt.add_landscape_options(parser)
 
 
 def map_weather(args: argparse.Namespace, landscape: Any) -> MapWeather:
-    """The run's weather from the flags (single values; every range already checked by
-    :func:`fuelrl.commands._options.check_shared`)."""
-    from fuelrl.commands._sim_args import parse_moisture
+    """The run's weather from the flags (:mod:`fuelrl.commands._weather`): single values, or grids
+    read on the landscape's grid (``--wind-grid SPEED.tif DIR.tif``, raster paths in
+    ``--moisture``; :mod:`fuelrl.landscape.weather_grids` checks them and states the moisture
+    units). A wind grid is used cell by cell, its speeds times ``--wind-grid-scale`` and its
+    directions turned by ``--wind-grid-turn``."""
+    from fuelrl.commands import _weather
 
-    moisture = parse_moisture(args.moisture)
-    described = {
-        "wind_speed_20ft_mph": args.wind_speed,
-        "wind_from_deg": args.wind_from,
-        "moisture_pct": dict(zip(("1h", "10h", "100h", "herb", "woody"), moisture, strict=True)),
-        "foliar_moisture_pct": args.foliar_moisture,
-    }
-    return MapWeather(args.wind_speed, args.wind_from, np.asarray(moisture), args.foliar_moisture, described)
+    flags = _weather.parse_weather(args, ranges=False)
+    grids = flags.read_grids(landscape)
+    described = flags.describe(grids)
+    described.pop("duration_min", None)
+    speed, wind_from = flags.wind_speed_mph, flags.wind_from_deg
+    if grids is not None and grids.has_wind:
+        speed = grids.wind_speed_20ft_m_min.astype(np.float64) / units.M_MIN_PER_MPH * flags.wind_grid_scale
+        wind_from = (grids.wind_from_deg.astype(np.float64) + flags.wind_grid_turn_deg) % 360.0
+    moisture: Any = np.asarray([np.nan if isinstance(v, Path) else float(v) for v in flags.moisture])
+    if grids is not None and grids.moisture_fraction:
+        h, w = landscape.shape
+        moisture = np.broadcast_to(moisture, (h, w, 5)).copy()
+        for k, name in enumerate(_weather.MOISTURE_NAMES):
+            if name in grids.moisture_fraction:
+                moisture[..., k] = grids.moisture_fraction[name].astype(np.float64) * 100.0
+    return MapWeather(speed, wind_from, moisture, flags.foliar_moisture_pct, described)
 
 
 def compute_maps(

@@ -217,3 +217,134 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def _grid(path, landscape, values, **kw):
+    from fuelrl.landscape import write_geotiff
+
+    write_geotiff(path, np.asarray(values, np.float32), landscape, nodata=kw.get("nodata"))
+    return str(path)
+
+
+def test_uniform_weather_grids_give_the_scalar_run(tmp_path, synthetic):
+    """--wind-grid and raster --moisture holding one value everywhere: the scalar run's rasters
+    (to float32 storage of the grids)."""
+    shape = synthetic.shape
+    speed = _grid(tmp_path / "speed.tif", synthetic, np.full(shape, 20.0))
+    direction = _grid(tmp_path / "dir.tif", synthetic, np.full(shape, 240.0))
+    m1 = _grid(tmp_path / "m1.tif", synthetic, np.full(shape, 0.04))
+    m10 = _grid(tmp_path / "m10.tif", synthetic, np.full(shape, 6.0))  # percent: max > 1
+    argv = ["behave", SPEC, "--conventions", "flammap"]
+    assert (
+        main(
+            [
+                *argv,
+                "--wind-speed",
+                "20",
+                "--wind-from",
+                "240",
+                "--moisture",
+                MOISTURE,
+                "--out",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
+    grid_argv = [
+        "--wind-grid",
+        speed,
+        direction,
+        "--moisture",
+        f"{m1},{m10},13,30,60",
+        "--out",
+        str(tmp_path / "b"),
+    ]
+    assert main([*argv, *grid_argv]) == 0
+    for name in RASTERS:
+        with rasterio.open(tmp_path / "a" / name) as a, rasterio.open(tmp_path / "b" / name) as b:
+            assert (a.transform, a.crs, a.shape) == (b.transform, b.crs, b.shape)
+            np.testing.assert_allclose(b.read(1), a.read(1), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [
+        ("nan_speed", "speed.tif"),
+        ("negative_speed", "speed.tif"),
+        ("wet", "m1.tif"),
+        ("shape", "speed.tif"),
+    ],
+)
+def test_bad_weather_grids_one_line_exit_2_nothing_written(tmp_path, synthetic, capsys, what, message):
+    shape = synthetic.shape
+    speed = np.full(shape, 20.0)
+    m1 = np.full(shape, 0.05)
+    if what == "nan_speed":
+        speed[5, 5] = np.nan
+    if what == "negative_speed":
+        speed[3, 4] = -2.0
+    if what == "wet":
+        m1[2, 2] = 500.0  # percent (max > 1), above 400 %
+    s = _grid(tmp_path / "speed.tif", synthetic, speed)
+    if what == "shape":
+        import rasterio as rio
+
+        with rio.open(
+            tmp_path / "speed.tif", "w", driver="GTiff", height=7, width=9, count=1, dtype="float32"
+        ) as ds:
+            ds.write(np.full((1, 7, 9), 20.0, np.float32))
+    d = _grid(tmp_path / "dir.tif", synthetic, np.full(shape, 240.0))
+    m = _grid(tmp_path / "m1.tif", synthetic, m1)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = [
+        "behave",
+        SPEC,
+        "--wind-grid",
+        s,
+        d,
+        "--moisture",
+        f"{m},6,13,30,60",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if "error" in line]
+    assert len(errors) == 1 and message in errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_2427464_gridded_window_is_each_cells_uniform_run():
+    """The TestFlamMap sample's own gridded winds and conditioned moistures (issue 16's conditions,
+    FlamMap conventions) on a window: every sampled cell equals a uniform run at its weather."""
+    from tests.conftest import shared_path
+
+    folder = shared_path("landscapes", "flammap_testflammap_2427464")
+    from fuelrl.landscape.weather_grids import read_weather_grids
+
+    land = open_landscape(folder / "2427464.lcp").window(150, 150, 48, 48)
+    g = folder / "gridded_inputs"
+    grids = read_weather_grids(
+        land,
+        wind=(g / "test_WINDSPEEDGRID.tif", g / "test_WINDDIRGRID.tif"),
+        moisture={
+            "1h": g / "test_FUELMOISTURE1.tif",
+            "10h": g / "test_FUELMOISTURE10.tif",
+            "100h": g / "test_FUELMOISTURE100.tif",
+        },
+    )
+    speed = grids.wind_speed_20ft_m_min.astype(np.float64) / 26.8224
+    wind_from = grids.wind_from_deg.astype(np.float64)
+    moist = np.stack(
+        [grids.moisture_fraction[k].astype(np.float64) * 100 for k in ("1h", "10h", "100h")]
+        + [np.full(land.shape, 30.0), np.full(land.shape, 60.0)],
+        -1,
+    )
+    maps = compute_maps(land, MapWeather(speed, wind_from, moist, 100.0, {}), conventions="flammap")
+    assert (maps["crown_state.tif"][land.burnable] >= 1).mean() > 0.5
+    rng = np.random.default_rng(1)
+    for r, c in np.argwhere(land.burnable)[rng.choice(int(land.burnable.sum()), 20, replace=False)]:
+        one = compute_maps(land, _weather(speed[r, c], wind_from[r, c], moist[r, c]), conventions="flammap")
+        for name in RASTERS:
+            assert maps[name][r, c] == one[name][r, c], (name, r, c)
