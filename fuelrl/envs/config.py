@@ -113,6 +113,13 @@ class EnvConfig:
     #: relative ignition probability: [] (uniform on burnable cells) or one raster per landscape
     ignition_density: list[str] = field(default_factory=list)
 
+    # -- gridded weather (fuelrl.envs.weather_layers; docs/simulation.md)
+    #: [] or one "SPEED.tif,DIR.tif" per landscape ('' for none): the 20-ft wind grid (mph, azimuth
+    #: it blows from); each fire's drawn wind is the grid's reference wind, cells keep their ratio
+    wind_grids: list[str] = field(default_factory=list)
+    #: [] or one "1H,10H,100H,HERB,WOODY" per landscape, each a raster path or empty (the scalar)
+    moisture_grids: list[str] = field(default_factory=list)
+
     # -- expert labels (imitation / DQfD training)
     #: "dpv": every step also reports ``expert_action``, the legal cell of highest DPV of the
     #: episode's fires grown with the breaks so far (fresh, whatever simulate_every: one extra

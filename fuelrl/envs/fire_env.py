@@ -32,6 +32,7 @@ from fuelrl.envs.observation import (
 )
 from fuelrl.envs.plan_layers import TileInputs
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
+from fuelrl.envs.weather_layers import TileWeather
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
 from fuelrl.simulators.trees import dpv
@@ -112,6 +113,9 @@ class FireEnv(EnvBase):
         )
         self.source = TileSource(cfg, worker_index=worker_index, num_workers=num_workers)
         self.fire_source = FireSource(cfg)
+        self.tile_weather = TileWeather(cfg.wind_grids, cfg.moisture_grids, self.source.dataset.specs)
+        if self.tile_weather.active and not type(self.backend).gridded_weather:
+            raise InputError(f"EnvConfig.backend {cfg.backend!r} does not take gridded weather (wind_grids)")
         self.tile_inputs = TileInputs(
             cfg.values, cfg.treatable, cfg.ignition_density, self.source.dataset.specs
         )
@@ -182,6 +186,8 @@ class FireEnv(EnvBase):
             valid=z(b, h, w, dtype=torch.bool),
             cell_size_m=self.source.cell_size_m,
         )
+        if self.tile_weather.active:  # per-cell weather fields, filled per episode (weather_layers)
+            self._tiles = replace(self._tiles, **{name: z(b, h, w) for name in self.tile_weather.fields})
         self._scenarios = ScenarioSet(
             ignition_cell=z(b, f, dtype=torch.int64),
             wind_speed_20ft_m_min=z(b, f),
@@ -285,11 +291,15 @@ class FireEnv(EnvBase):
         drawn, ids = self.source.draw(len(slots))
         new = TileBatch.stack(drawn, device=self.sim_device)
         for f in fields(TileBatch):
-            if f.name != "cell_size_m" and getattr(self._tiles, f.name) is not None:
+            if f.name != "cell_size_m" and getattr(new, f.name) is not None:
                 getattr(self._tiles, f.name)[slots] = getattr(new, f.name)
         burnable = stack_layer(drawn, "burnable").to(self.sim_device)
         self._burnable[slots] = burnable
         self._tile_ids[slots] = torch.as_tensor(ids, dtype=torch.int64, device=self.sim_device)
+        if self.tile_weather.active:  # the windows of each landscape's gridded weather
+            of = [self.source.dataset.tiles[i].source for i in ids]
+            for name, grid in self.tile_weather.tensors(drawn, of, self.sim_device).items():
+                getattr(self._tiles, name)[slots] = grid
 
         sources = [self.source.dataset.tiles[i].source for i in ids]
         values, treatable, ignition_weight = self.tile_inputs.draw(drawn, sources, self.rng)

@@ -55,7 +55,7 @@ GRID_FIELDS = (
 )
 
 
-def _grid_tensors(weather: Sequence[Any], shape: tuple[int, int], device: Any) -> dict[str, torch.Tensor]:
+def grid_tensors(weather: Sequence[Any], shape: tuple[int, int], device: Any) -> dict[str, torch.Tensor]:
     """The :data:`GRID_FIELDS` of tiles from their gridded weather (``GriddedWeather`` or ``None``
     each, see :mod:`fuelrl.landscape.weather_grids`): a field is present when any tile has it;
     tiles without it get ratio 1 / turn 0 / NaN moisture (the fire's own weather)."""
@@ -142,7 +142,7 @@ class TileBatch:
         if weather is not None:
             if len(weather) != len(tiles):
                 raise InputError(f"{len(weather)} gridded weathers for {len(tiles)} tiles")
-            kw.update(_grid_tensors(weather, shapes.pop(), device))
+            kw.update(grid_tensors(weather, shapes.pop(), device))
         return cls(**kw, cell_size_m=sizes.pop())
 
     def with_weather(self, weather: Sequence[Any]) -> TileBatch:
@@ -151,7 +151,7 @@ class TileBatch:
         if len(weather) != self.shape[0]:
             raise InputError(f"{len(weather)} gridded weathers for {self.shape[0]} tiles")
         none = dict.fromkeys(GRID_FIELDS)
-        return replace(self, **{**none, **_grid_tensors(weather, self.shape[1:], self.device)})
+        return replace(self, **{**none, **grid_tensors(weather, self.shape[1:], self.device)})
 
     @property
     def gridded(self) -> bool:
