@@ -45,13 +45,14 @@ class Progress:
             from tqdm.auto import tqdm
         except ImportError:  # pragma: no cover - tqdm comes with lightning
             return
-        cols = shutil.get_terminal_size((100, 24)).columns
+        cols, rows = shutil.get_terminal_size((100, 24))
         self.bar = tqdm(
             total=None if total is None else int(total),
             desc=desc,
             unit=unit,
             file=sys.stderr,
             ncols=cols if cols >= 40 else 100,  # a pty with no size reports 0 columns
+            nrows=rows if rows >= 2 else 24,  # ... and 0 rows, where tqdm would hide the bar
             mininterval=0.5,
             leave=leave,
         )
@@ -66,6 +67,10 @@ class Progress:
             self.bar.write(message, file=sys.stderr)
         else:
             print(message, file=sys.stderr)
+
+    def set_postfix(self, **values: Any) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(values, refresh=False)
 
     def set_description(self, desc: str) -> None:
         if self.bar is not None:

@@ -45,6 +45,7 @@ from fuelrl import distributed
 from fuelrl.baselines.budget import Budget, budget_cells, fits, resolve_budget  # noqa: F401 (re-exported)
 from fuelrl.baselines.selection import grow_unit, pick_cells, top_k_legal  # noqa: F401 (re-exported)
 from fuelrl.errors import InputError
+from fuelrl.progress import Progress
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
 from fuelrl.simulators.fields import SpreadFields
 
@@ -319,9 +320,12 @@ class GreedyPlanner(Planner):
         spent = 0.0
         info: dict[str, Any] = {}
         loss = problem.expected_loss(breaks) if problem.stop_gain is not None else None
+        show = None if distributed.is_main() else False  # on a terminal, rank 0 only
+        bar = Progress(problem.budget_cells, f"{self.name} breaks", "break", show, leave=False)
         while placed < problem.budget_cells:
             score = self.scores(problem, breaks, placed)
             recomputes += 1
+            bar.set_postfix(recomputations=recomputes)
             k = min(problem.recompute_every, problem.budget_cells - placed)
             pick, units = pick_cells(score, problem, breaks, k, rng, spent)
             if pick.size == 0:
@@ -340,4 +344,6 @@ class GreedyPlanner(Planner):
             info["units"] = info.get("units", 0) + units
             placed += pick.size
             spent += float(problem.cell_cost.reshape(-1)[pick].sum())
+            bar.update(pick.size)
+        bar.close()
         return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, info

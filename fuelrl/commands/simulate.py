@@ -93,12 +93,14 @@ def simulate_chunked(
     """Run the fires ``ign`` [F] in chunks; returns (burn counts [H, W] int64, burned ha [F],
     arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is.
     ``flames`` (a :class:`~fuelrl.simulators.companions.FlameStats`) counts each chunk's flame lengths."""
+    from fuelrl.progress import Progress
     from fuelrl.simulators.scenarios import make_scenarios
 
     n = len(ign)
     counts = None
     burned = np.empty(n, dtype=np.float64)
     first_arrival = None
+    bar = Progress(n, "fires", "fire", enabled=None if distributed.is_main() else False, leave=False)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         scenarios = make_scenarios(ign[None, start:stop], device=backend.device, **weather)
@@ -112,6 +114,8 @@ def simulate_chunked(
         if first_arrival is None:
             first_arrival = arrival[0].detach().cpu().numpy().copy()
         del result, arrival, scenarios
+        bar.update(stop - start)
+    bar.close()
     return counts, burned, first_arrival
 
 
