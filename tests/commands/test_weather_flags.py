@@ -63,3 +63,68 @@ def test_flag_errors(tmp_path):
         parse_moisture("6,x.tif,8,60,90")
     with pytest.raises(InputError, match="5 comma-separated values"):
         parse_moisture("6,7,8")
+
+
+# ---- through the commands: one line, exit 2, nothing written; uniform grid == scalar -------------
+SPEC = "synthetic:seed=3,size=24"
+
+
+def _grid_files(tmp_path, speed=12.0, direction=200.0, m1=5.0):
+    from fuelrl.landscape import open_landscape
+
+    land = open_landscape(SPEC)
+    files = {}
+    for name, value in (("s", speed), ("d", direction), ("m1", m1)):
+        files[name] = write_geotiff(
+            tmp_path / f"{name}.tif", np.broadcast_to(np.float32(value), land.shape).astype(np.float32), land
+        )
+    return land, files
+
+
+BASES = {
+    "simulate": ["simulate", SPEC, "--fires", "2"],
+    "plan": ["plan", SPEC, "--policy", "random", "--fires", "2"],
+    "evaluate": ["evaluate", SPEC, "--policies", "random", "--fires", "2"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(BASES))
+def test_bad_grids_fail_cleanly_in_every_command(command, tmp_path, capsys):
+    from fuelrl import cli
+
+    land, f = _grid_files(tmp_path)
+    nan = np.full(land.shape, 10.0, np.float32)
+    r, c = np.argwhere(land.burnable)[0]
+    nan[r, c] = np.nan
+    bad = write_geotiff(tmp_path / "nan.tif", nan, land)
+    cases = [
+        (["--wind-grid", str(f["s"]), str(f["d"]), "--wind-speed", "5"], "not both"),
+        (["--wind-grid", str(bad), str(f["d"])], "nan.tif has nodata or NaN in 1 burnable cell"),
+        (["--moisture", f"{f['m1']},7,8,60,nope.tif"], "is neither a number nor an existing raster"),
+    ]
+    for extra, message in cases:
+        out = tmp_path / "out"
+        assert cli.main([*BASES[command], *extra, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+        assert not out.exists()
+
+
+def test_simulate_uniform_grid_equals_scalar_weather(tmp_path, capsys):
+    """The same burn probability, bit for bit, from a uniform grid and from the same scalars."""
+    import rasterio
+
+    from fuelrl import cli
+
+    _, f = _grid_files(tmp_path, speed=12.0, direction=200.0, m1=5.0)
+    common = ["simulate", SPEC, "--fires", "3", "--seed", "2", "--backend", "numpy", "--duration", "120"]
+    scalar = ["--wind-speed", "12", "--wind-from", "200", "--moisture", "5,7,8,60,90"]
+    grid = ["--wind-grid", str(f["s"]), str(f["d"]), "--moisture", f"{f['m1']},7,8,60,90"]
+    assert cli.main([*common, *scalar, "--out", str(tmp_path / "a")]) == 0
+    assert cli.main([*common, *grid, "--out", str(tmp_path / "b")]) == 0
+    assert "read as percent" in capsys.readouterr().err
+    with rasterio.open(tmp_path / "a" / "burn_probability.tif") as a:
+        want = a.read(1)
+    with rasterio.open(tmp_path / "b" / "burn_probability.tif") as b:
+        got = b.read(1)
+    assert np.array_equal(got, want) and want.max() > 0
