@@ -7,6 +7,12 @@ Two modes:
       spread_rate.tif, flame_length.tif, fireline_intensity.tif, crown_state.tif,
       max_spread_dir.tif, midflame_wind.tif; see fuelrl.commands.behave_map and docs/science.md)
 
+Examples::
+
+    fuelrl behave ../shared/data/landscapes/flammap_testmtt_19545/19545.lcp --wind-speed 36 \\
+        --wind-from 299 --moisture 3,4,10,53,131 --conventions flammap --out runs/behave_testmtt
+    fuelrl behave synthetic:seed=7,size=96 --wind-speed 20 --moisture 4,6,13,30,60 --out runs/behave_syn
+
 Batch calculator input columns (one row per case; units in the names):
 
   fuel_model            GR1 ... SB4, FM1 ... FM13, NB1/2/3/8/9, or a number (101-204, 1-13, 91-99)
@@ -96,6 +102,9 @@ OUTPUT_COLUMNS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from fuelrl.commands.behave_map import add_map_arguments
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("\n", 2)[2]
 
     parser.add_argument("--input", type=Path, help="batch mode: conditions CSV, one case per row")
     parser.add_argument("--output", type=Path, help="batch mode: results CSV to write")
