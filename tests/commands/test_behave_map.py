@@ -348,3 +348,51 @@ def test_2427464_gridded_window_is_each_cells_uniform_run():
         one = compute_maps(land, _weather(speed[r, c], wind_from[r, c], moist[r, c]), conventions="flammap")
         for name in RASTERS:
             assert maps[name][r, c] == one[name][r, c], (name, r, c)
+
+
+def test_behaveplus_table_through_the_landscape_mode(reference_dir):
+    """The 200 BehavePlus 5 cases as the cells of one landscape, each with its own weather (the
+    table's midflame wind as a per-cell 20-ft wind through the unsheltered WAF; moistures, slope,
+    aspect and wind direction per cell): BehavePlus's numbers, to the table's rounding."""
+    from types import SimpleNamespace
+
+    from fuelrl.physics import units
+    from fuelrl.physics.fuel_models import FUEL_MODELS, parse_fuel_model
+    from fuelrl.physics.validate import _orientation, rounding_error
+    from fuelrl.physics.wind import unsheltered_waf
+
+    rows = list(csv.DictReader((reference_dir / "behaveplus5_reference_values.csv").open()))
+    n = len(rows)
+    codes = np.array([[parse_fuel_model(r["fuel_model"]) for r in rows]])
+    wind_from, aspect = np.array([_orientation(r["orientation"]) for r in rows]).T
+    depth_ft = np.array([FUEL_MODELS[int(c)].depth_m for c in codes[0]]) / units.M_PER_FT
+    midflame = np.array([float(r["midflame_wind_mph"]) for r in rows])
+    zeros = np.zeros((1, n))
+    land = SimpleNamespace(
+        fuel_model=codes,
+        slope_fraction=np.array([[float(r["slope_pct"]) / 100.0 for r in rows]]),
+        aspect_deg=aspect[None],
+        canopy_cover_fraction=zeros,
+        canopy_height_m=zeros,
+        canopy_base_height_m=zeros,
+        canopy_bulk_density_kg_m3=zeros,
+        valid=np.ones((1, n), bool),
+    )
+    keys = ("m1h_pct", "m10h_pct", "m100h_pct", "mherb_pct", "mwoody_pct")
+    moisture = np.array([[[float(r[k]) for k in keys] for r in rows]])
+    weather = MapWeather(
+        (midflame / unsheltered_waf(depth_ft, np))[None], wind_from[None], moisture, 100.0, {}
+    )
+    maps = compute_maps(land, weather, crown_fire=False)
+    ours = {
+        "ros_max_ch_h": maps["spread_rate.tif"][0] / units.M_MIN_PER_CH_H,
+        "flame_length_ft": maps["flame_length.tif"][0] / units.M_PER_FT,
+        "fireline_intensity_btu_ft_s": maps["fireline_intensity.tif"][0] / units.KW_M_PER_BTU_FT_S,
+    }
+    for key, values in ours.items():
+        err = rounding_error(values.astype(np.float64), [r[key] for r in rows])
+        assert err.max() < 0.002, (key, rows[int(err.argmax())]["fuel_model"], err.max())
+    has_dir = [i for i, r in enumerate(rows) if r["direction_max_ros_deg"].strip()]
+    for i in has_dir:
+        d = abs(maps["max_spread_dir.tif"][0, i] - float(rows[i]["direction_max_ros_deg"])) % 360.0
+        assert min(d, 360.0 - d) <= 0.6
