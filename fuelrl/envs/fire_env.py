@@ -116,9 +116,8 @@ class FireEnv(EnvBase):
         self.tile_weather = TileWeather(cfg.wind_grids, cfg.moisture_grids, self.source.dataset.specs)
         if self.tile_weather.active and not type(self.backend).gridded_weather:
             raise InputError(f"EnvConfig.backend {cfg.backend!r} does not take gridded weather (wind_grids)")
-        self.tile_inputs = TileInputs(
-            cfg.values, cfg.treatable, cfg.ignition_density, self.source.dataset.specs
-        )
+        self.tile_inputs = TileInputs(cfg.values, cfg.treatable, cfg.ignition_density, self.source.dataset)
+        self.source.keep(self.tile_inputs.usable(self.source.indices))  # tiles with treatable cells
 
         self.rng = torch.Generator()  # episodes: tiles and fires (CPU: the same draws on any device)
         self._make_specs()
@@ -301,8 +300,7 @@ class FireEnv(EnvBase):
             for name, grid in self.tile_weather.tensors(drawn, of, self.sim_device).items():
                 getattr(self._tiles, name)[slots] = grid
 
-        sources = [self.source.dataset.tiles[i].source for i in ids]
-        values, treatable, ignition_weight = self.tile_inputs.draw(drawn, sources, self.rng)
+        values, treatable, ignition_weight = self.tile_inputs.draw(drawn, ids, self.rng)
         fires = self.fire_source.draw(burnable.cpu(), self.rng, ignition_weight).to(self.sim_device)
         for f in fields(ScenarioSet):
             getattr(self._scenarios, f.name)[slots] = getattr(fires, f.name)

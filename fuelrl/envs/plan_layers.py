@@ -48,12 +48,13 @@ def check_config(values: list[str], treatable: list[str], ignition_density: list
 
 
 class TileInputs:
-    """Reads (or generates) the values and treatable masks of drawn tiles."""
+    """The values, treatable masks and ignition densities of a tile dataset's landscapes, read once
+    per landscape on its whole grid (reprojected there if need be, with one notice) and cut per
+    tile by its footprint; or generated values per tile."""
 
-    def __init__(
-        self, values: list[str], treatable: list[str], ignition_density: list[str], specs: list[str]
-    ):
+    def __init__(self, values: list[str], treatable: list[str], ignition_density: list[str], dataset: Any):
         check_config(values, treatable, ignition_density)
+        specs = list(dataset.specs)
         for name, items in (
             ("values", values),
             ("treatable", treatable),
@@ -64,55 +65,69 @@ class TileInputs:
                     f"EnvConfig.{name} has {len(items)} file(s) for {len(specs)} landscape(s) "
                     f"({', '.join(specs)}); give one per landscape"
                 )
+        self.dataset = dataset
         self.values = list(values)
         self.treatable = list(treatable)
         self.ignition_density = list(ignition_density)
+        self._grids: dict[tuple[str, int], np.ndarray] = {}
 
     @property
     def has_values(self) -> bool:
         return bool(self.values)
 
-    def draw(
-        self, tiles: list[Any], sources: list[int], generator: torch.Generator
-    ) -> tuple[torch.Tensor | None, torch.Tensor | None, np.ndarray | None]:
-        """(values float32 [n, H, W] or None, treatable bool [n, H, W] or None, ignition weight
-        float64 [n, H, W] or None) of ``tiles`` (from the landscapes ``sources``: indices into the
-        dataset's specs)."""
+    def _grid(self, name: str, source: int) -> np.ndarray:
+        """The whole landscape ``source``'s layer ``name`` (float64 values / densities, bool mask)."""
+        from types import SimpleNamespace
+
         from fuelrl.landscape.plan_inputs import read_grid, read_mask
 
-        values = treatable = None
+        key = (name, source)
+        if key not in self._grids:
+            r = self.dataset.sources[source]
+            grid = SimpleNamespace(shape=r.shape, crs=r.crs, transform=r.transform, bounds=None)
+            path = getattr(self, name)[source]
+            what = f"EnvConfig.{name}"
+            if name == "treatable":
+                self._grids[key] = read_mask(path, grid, what, require_overlap=False)
+            else:
+                arr = read_grid(path, grid, what)
+                if (arr[np.isfinite(arr)] < 0).any():
+                    raise InputError(f"{what} {path}: must be >= 0")
+                self._grids[key] = np.where(np.isfinite(arr), arr, 0.0)
+        return self._grids[key]
+
+    def _cut(self, name: str, tile_id: int) -> np.ndarray:
+        ref = self.dataset.tiles[tile_id]
+        t = self.dataset.tile_size
+        return self._grid(name, ref.source)[ref.row : ref.row + t, ref.col : ref.col + t]
+
+    def usable(self, indices: list[int]) -> list[int]:
+        """The dataset tiles of ``indices`` with at least one treatable cell (all without a mask)."""
+        if not self.treatable:
+            return list(indices)
+        return [i for i in indices if self._cut("treatable", i).any()]
+
+    def draw(
+        self, tiles: list[Any], ids: list[int], generator: torch.Generator
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None, np.ndarray | None]:
+        """(values float32 [n, H, W] or None, treatable bool [n, H, W] or None, ignition weight
+        float64 [n, H, W] or None) of ``tiles`` (the dataset tiles ``ids``)."""
+        values = treatable = weight = None
         if self.values == [GENERATED]:
             values = torch.stack([generated_values(t.shape, generator) for t in tiles])
         elif self.values:
-            out = []
-            for t, s in zip(tiles, sources, strict=True):
-                v = read_grid(self.values[s], t, "EnvConfig.values")
-                v = np.where(np.asarray(t.valid) & np.isfinite(v), v, 0.0)
-                if (v < 0).any():
-                    raise InputError(f"EnvConfig.values {self.values[s]}: values must be >= 0")
-                out.append(torch.from_numpy(v.astype(np.float32)))
-            values = torch.stack(out)
+            values = torch.stack([torch.from_numpy(self._cut("values", i).astype(np.float32)) for i in ids])
         if values is not None:
             valid = torch.stack([torch.from_numpy(np.asarray(t.valid, dtype=bool)) for t in tiles])
             values = torch.where(valid, values, 0.0)
         if self.treatable:
-            masks = [
-                read_mask(self.treatable[s], t, "EnvConfig.treatable", require_overlap=False)
-                for t, s in zip(tiles, sources, strict=True)
-            ]
-            treatable = torch.from_numpy(np.stack(masks))
-        weight = None
+            treatable = torch.from_numpy(np.stack([self._cut("treatable", i) for i in ids]))
         if self.ignition_density:
             out = []
-            for t, s in zip(tiles, sources, strict=True):
-                d = read_grid(self.ignition_density[s], t, "EnvConfig.ignition_density")
-                ok = np.asarray(t.burnable) & np.isfinite(d)
-                if (d[ok] < 0).any():
-                    raise InputError(f"EnvConfig.ignition_density {self.ignition_density[s]}: must be >= 0")
-                d = np.where(ok, d, 0.0)
-                if not (d > 0).any():  # no density on this tile: uniform on its burnable cells
-                    d = np.asarray(t.burnable, dtype=np.float64)
-                out.append(d)
+            for t, i in zip(tiles, ids, strict=True):
+                burnable = np.asarray(t.burnable, dtype=bool)
+                d = np.where(burnable, self._cut("ignition_density", i), 0.0)
+                out.append(d if (d > 0).any() else burnable.astype(np.float64))  # none here: uniform
             weight = np.stack(out)
         return values, treatable, weight
 

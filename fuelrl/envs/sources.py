@@ -81,6 +81,15 @@ class TileSource:
         self._sampler: TileSampler | None = None
         self._generator: torch.Generator | None = None
 
+    def keep(self, indices: list[int]) -> None:
+        """Keep only these dataset tiles of the shard (e.g. those with treatable cells)."""
+        if not indices:
+            raise InputError(
+                f"worker {self.worker_index} of {self.num_workers}: no tile of the {self.config.split} "
+                "split has a treatable cell (EnvConfig.treatable)"
+            )
+        self.indices = list(indices)
+
     @property
     def num_tiles(self) -> int:
         """Tiles in this worker's shard (one pass without replacement visits each once)."""
