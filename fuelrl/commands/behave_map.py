@@ -119,6 +119,7 @@ def compute_maps(
         foliar_moisture_fraction=np.asarray(weather.foliar_moisture_pct, np.float64) / 100.0,
         conventions=conventions,
         crown_fire=crown_fire,
+        keep=_FIELDS,
     )
     valid = np.asarray(landscape.valid, bool)
     spreads = valid & (np.asarray(fb.ros_head_m_min) > 0)
@@ -136,6 +137,15 @@ def compute_maps(
     }
 
 
+#: the FireBehavior fields the rasters are made of
+_FIELDS = (
+    "ros_head_m_min",
+    "flame_length_m",
+    "fireline_intensity_kw_m",
+    "fire_type",
+    "direction_max_deg",
+    "midflame_wind_m_min",
+)
 _LAYERS = (
     "slope_fraction",
     "aspect_deg",

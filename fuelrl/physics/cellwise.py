@@ -61,33 +61,44 @@ def landscape_behavior(
     conventions: str = "behave",
     crown_fire: bool = True,
     block_cells: int = BLOCK_CELLS,
+    keep: tuple[str, ...] | None = None,
 ) -> FireBehavior:
     """:func:`fire_behavior` of every cell of [H, W] ``layers`` (the seven of :data:`LAYER_ARGS`,
     SI units) with per-cell or scalar weather: ``wind_speed_20ft_m_min`` and ``wind_from_deg``
     scalars or [H, W]; ``moisture_fraction`` [5] or [H, W, 5]; ``foliar_moisture_fraction`` a
-    scalar or [H, W]. Returns a :class:`FireBehavior` of [H, W] arrays (numpy in, numpy out)."""
+    scalar or [H, W]. Returns a :class:`FireBehavior` of [H, W] arrays (numpy in, numpy out);
+    with ``keep`` (field names) only those fields are kept (the others are ``None``), which bounds
+    the memory of a large grid to what the caller needs."""
     h, w = np.shape(layers["fuel_model"])
     step = max(1, int(block_cells) // max(w, 1))
     parts: list[FireBehavior] = []
     for lo in range(0, h, step):
         hi = min(h, lo + step)
         with np.errstate(over="ignore"):  # FARSITE L/B's exp on cells that do not burn (masked)
-            parts.append(
-                fire_behavior(
-                    *(layers[k][lo:hi] for k in LAYER_ARGS),
-                    wind_speed_20ft_m_min=_rows(wind_speed_20ft_m_min, lo, hi, 2),
-                    wind_from_deg=_rows(wind_from_deg, lo, hi, 2),
-                    moisture_fraction=_rows(moisture_fraction, lo, hi, 3),
-                    foliar_moisture_fraction=_rows(foliar_moisture_fraction, lo, hi, 2),
-                    conventions=conventions,
-                    crown_fire=crown_fire,
-                )
+            fb = fire_behavior(
+                *(layers[k][lo:hi] for k in LAYER_ARGS),
+                wind_speed_20ft_m_min=_rows(wind_speed_20ft_m_min, lo, hi, 2),
+                wind_from_deg=_rows(wind_from_deg, lo, hi, 2),
+                moisture_fraction=_rows(moisture_fraction, lo, hi, 3),
+                foliar_moisture_fraction=_rows(foliar_moisture_fraction, lo, hi, 2),
+                conventions=conventions,
+                crown_fire=crown_fire,
             )
+        if keep is not None:
+            fb = FireBehavior(
+                *(v if k in keep else None for k, v in zip(FireBehavior._fields, fb, strict=True))
+            )
+        parts.append(fb)
     if len(parts) == 1:
         return parts[0]
-    xp = namespace(parts[0].ros_head_m_min)
+    xp = namespace(next(v for v in parts[0] if v is not None))
     cat = np.concatenate if xp.name == "numpy" else _torch_cat
-    return FireBehavior(*(cat([p[i] for p in parts], 0) for i in range(len(FireBehavior._fields))))
+    return FireBehavior(
+        *(
+            None if parts[0][i] is None else cat([p[i] for p in parts], 0)
+            for i in range(len(FireBehavior._fields))
+        )
+    )
 
 
 def _torch_cat(items: list[Any], axis: int) -> Any:

@@ -98,7 +98,10 @@ def head_fire_fields(
     layers = {"fuel_model": fuel}
     for name in SPREAD_LAYERS[1:]:
         layers[name] = getattr(tiles, name)[0].detach().cpu().double().numpy()
-    fb = landscape_behavior(layers, conventions=options.conventions, crown_fire=options.crown_fire, **weather)
+    keep = ("ros_head_m_min", "eccentricity", "direction_max_deg", "fireline_intensity_kw_m", "fire_type")
+    fb = landscape_behavior(
+        layers, conventions=options.conventions, crown_fire=options.crown_fire, keep=keep, **weather
+    )
     valid = tiles.valid[0].cpu().numpy()
     return {
         "ros_head_m_min": np.where(valid, fb.ros_head_m_min, 0.0),

@@ -396,3 +396,23 @@ def test_behaveplus_table_through_the_landscape_mode(reference_dir):
     for i in has_dir:
         d = abs(maps["max_spread_dir.tif"][0, i] - float(rows[i]["direction_max_ros_deg"])) % 360.0
         assert min(d, 360.0 - d) <= 0.5 + 1e-3
+
+
+def test_row_blocks_give_the_whole_grid_numbers(synthetic):
+    """landscape_behavior in blocks of a few rows (and keeping a few fields) == one call."""
+    from fuelrl.physics.cellwise import LAYER_ARGS, landscape_behavior
+
+    layers = {k: np.asarray(getattr(synthetic, k), np.float64) for k in LAYER_ARGS}
+    layers["fuel_model"] = synthetic.fuel_model.astype(np.int64)
+    h, w = synthetic.shape
+    wx = dict(
+        wind_speed_20ft_m_min=np.linspace(0, 900, h * w).reshape(h, w),
+        wind_from_deg=240.0,
+        moisture_fraction=np.array([0.04, 0.06, 0.13, 0.3, 0.6]),
+        foliar_moisture_fraction=1.0,
+    )
+    whole = landscape_behavior(layers, **wx, block_cells=1 << 20)
+    blocks = landscape_behavior(layers, **wx, block_cells=3 * w, keep=("ros_head_m_min", "fire_type"))
+    np.testing.assert_array_equal(blocks.ros_head_m_min, whole.ros_head_m_min)
+    np.testing.assert_array_equal(blocks.fire_type, whole.fire_type)
+    assert blocks.flame_length_m is None
