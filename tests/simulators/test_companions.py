@@ -165,3 +165,77 @@ def test_testmtt_intensity_matches_flammap_mtt(testmtt_dir):
     ratio = ours[both] / fm[both]
     assert 0.8 < np.median(ratio) < 1.25
     assert 0.5 < np.quantile(ratio, 0.25) and np.quantile(ratio, 0.75) < 1.5
+
+
+def test_gridded_weather_reaches_the_flame_lengths(tmp_path):
+    """simulate --wind-grid: a uniform grid gives the scalar run's CFL and classes bit for bit; a
+    grid that doubles the wind on half the landscape changes them there (the head fires are the
+    per-cell weather's, as the backends')."""
+    from fuelrl.landscape import write_geotiff
+
+    landscape = open_landscape(SPEC)
+    speed = np.full(landscape.shape, 20.0, np.float32)
+    s = write_geotiff(tmp_path / "s.tif", speed, landscape)
+    d = write_geotiff(tmp_path / "d.tif", np.full(landscape.shape, 240.0, np.float32), landscape)
+    fast = speed.copy()
+    fast[:, landscape.shape[1] // 2 :] = 40.0
+    f = write_geotiff(tmp_path / "f.tif", fast, landscape)
+    base = ["simulate", SPEC, "--fires", "4", "--seed", "5", "--backend", "numpy", "--duration", "180"]
+    runs = {
+        "scalar": ["--wind-speed", "20", "--wind-from", "240"],
+        "uniform": ["--wind-grid", str(s), str(d)],
+        "faster": ["--wind-grid", str(f), str(d)],
+    }
+    out = {}
+    for name, flags in runs.items():
+        assert main([*base, *flags, "--out", str(tmp_path / name)]) == 0
+        out[name] = {}
+        for raster in ("conditional_flame_length", "flame_length_probability", "burn_probability"):
+            with rasterio.open(tmp_path / name / f"{raster}.tif") as ds:
+                out[name][raster] = ds.read()
+    for raster, values in out["scalar"].items():
+        np.testing.assert_array_equal(out["uniform"][raster], values, err_msg=raster)
+    assert not np.array_equal(
+        out["faster"]["conditional_flame_length"], out["scalar"]["conditional_flame_length"]
+    )
+
+
+def test_gridded_head_fires_are_each_cells_own_wind(tmp_path):
+    """With a wind grid of 20 mph on the west half and 40 mph on the east half, the head fires the
+    flame lengths are made from are the 20- and 40-mph scalar head fires, half by half."""
+    from fuelrl.landscape import write_geotiff
+    from fuelrl.landscape.weather_grids import read_weather_grids
+    from fuelrl.simulators.companions import head_fire_fields
+
+    landscape = open_landscape(SPEC)
+    h, w = landscape.shape
+    speed = np.full((h, w), 20.0, np.float32)
+    speed[:, w // 2 :] = 40.0
+    s = write_geotiff(tmp_path / "s.tif", speed, landscape)
+    d = write_geotiff(tmp_path / "d.tif", np.full((h, w), 240.0, np.float32), landscape)
+    grids = read_weather_grids(landscape, wind=(s, d))
+    tiles = TileBatch.stack([landscape], weather=[grids])
+    breaks = torch.zeros((1, h, w), dtype=torch.bool)
+    options = SimulationOptions()
+    scenarios = make_scenarios(
+        [[0]],
+        wind_speed_20ft_mph=grids.reference_wind_speed_20ft_mph,
+        wind_from_deg=grids.reference_wind_from_deg,
+        moisture_pct=[6, 7, 8, 60, 90],
+        foliar_moisture_pct=100.0,
+        duration_min=60.0,
+    )
+    _, head = FlameStats(tiles, breaks, options)._head(scenarios, 0)
+    plain = TileBatch.stack([landscape])
+    for mph, cols in ((20.0, slice(0, w // 2)), (40.0, slice(w // 2, w))):
+        weather = {
+            "wind_speed_20ft_m_min": mph * 26.8224,
+            "wind_from_deg": 240.0,
+            "moisture_fraction": np.array([0.06, 0.07, 0.08, 0.6, 0.9]),
+            "foliar_moisture_fraction": 1.0,
+        }
+        ref = head_fire_fields(plain, breaks, options, weather)
+        for key in ("ros_head_m_min", "fireline_intensity_kw_m", "direction_max_deg"):
+            np.testing.assert_allclose(
+                head[key][:, cols], ref[key][:, cols], rtol=1e-4, atol=1e-4, err_msg=key
+            )
