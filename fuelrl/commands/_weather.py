@@ -112,7 +112,8 @@ def add_weather_arguments(parser: argparse.ArgumentParser, *, ranges: bool, dura
         type=str,
         default="0",
         metavar="DEG" + ("|LOW:HIGH" if ranges else ""),
-        help="with --wind-grid: turn every cell's direction by this, clockwise (default 0)",
+        help="with --wind-grid: turn every cell's direction by this, clockwise (default 0; a negative "
+        "value as --wind-grid-turn=-15 or =-15:15)",
     )
     wx.add_argument(
         "--moisture",
