@@ -305,10 +305,6 @@ def command_words(args: argparse.Namespace) -> list[str]:
     words: list[str] = []
     if getattr(args, "wind_grid", None) is not None:
         words += ["--wind-grid", *(str(p) for p in args.wind_grid)]
-        words += [
-            "--wind-grid-scale",
-            str(args.wind_grid_scale),
-            "--wind-grid-turn",
-            str(args.wind_grid_turn),
-        ]
+        # "=" keeps a negative value (-15:15) from reading as an option
+        words += [f"--wind-grid-scale={args.wind_grid_scale}", f"--wind-grid-turn={args.wind_grid_turn}"]
     return words
