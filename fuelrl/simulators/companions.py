@@ -57,11 +57,11 @@ def burned_cells(arrival_min: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
     fire, row, col = torch.nonzero(torch.isfinite(t), as_tuple=True)
     w2 = w + 2
     at = fire * ((h + 2) * w2) + (row + 1) * w2 + (col + 1)
-    centre = padded[at]
-    zero = torch.zeros((), dtype=t.dtype, device=t.device)
+    centre = padded[at].double()  # float64 on the burned cells only
+    zero = torch.zeros((), dtype=torch.float64, device=t.device)
 
     def axis(step: int) -> torch.Tensor:
-        before, after = padded[at - step], padded[at + step]
+        before, after = padded[at - step].double(), padded[at + step].double()
         fb, fa = torch.isfinite(before), torch.isfinite(after)
         b = torch.where(fb, before, zero)
         a = torch.where(fa, after, zero)
@@ -120,7 +120,7 @@ def burning_flame_lengths_m(
     from fuelrl.physics.cellwise import behavior_at_rate
 
     dev, dt = arrival_min.device, torch.float64
-    fire, cell, slowness = burned_cells(arrival_min.to(dt))
+    fire, cell, slowness = burned_cells(arrival_min)
 
     def at(name: str) -> torch.Tensor:
         kind = torch.int64 if name == "fire_type" else dt
