@@ -151,6 +151,16 @@ _SHARED = (
     "treatment_fuel_model",
     "recompute_every",
     "agent_tile_size",
+    # planner inputs (fuelrl.commands._plan_inputs)
+    "values",
+    "cost",
+    "treatable",
+    "untreatable",
+    "budget_ha",
+    "budget_cost",
+    "min_unit_ha",
+    "stop_when_no_gain",
+    "ignition_density",
 )
 
 
