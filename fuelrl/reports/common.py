@@ -63,3 +63,24 @@ def fmt_ci(ci: list[float], digits: int = 1) -> str:
     if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
         return "n/a"
     return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def planner_layers(run: Any, units: Any = None) -> dict[str, Any]:
+    """The keyword arguments of :func:`fuelrl.viz.save_map` that draw a run's planner inputs
+    (untreatable land, values at risk) and its treatment units (ranks of the best ones)."""
+    import numpy as np
+
+    inputs = getattr(run, "inputs", None)
+    treatable = getattr(inputs, "treatable", None)
+    out: dict[str, Any] = {}
+    if treatable is not None:
+        out["untreatable"] = np.asarray(run.landscape.valid, bool) & ~np.asarray(treatable, bool)
+    if getattr(inputs, "values", None) is not None:
+        out["values_at_risk"] = inputs.values
+    if units is not None and len(units):
+        t = units.table
+        out["units"] = (
+            units.labels,
+            dict(zip(t["rank"].tolist(), t["burned_ha_saved"].tolist(), strict=True)),
+        )
+    return out

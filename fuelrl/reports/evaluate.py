@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from fuelrl.reports.common import PlanningContext, backend_options, fmt_ci, slug, unique_slugs
+from fuelrl.reports.common import PlanningContext, backend_options, fmt_ci, planner_layers, slug, unique_slugs
 from fuelrl.reports.rasters import breaks_raster, write_raster
 
 
@@ -193,7 +193,7 @@ def write_fires_csv(path: Path, runs: list[Any], names: list[str], policies: lis
 
 def save_policy_map(path: Path, r: Any, name: str, ctx: PlanningContext, units: Any = None) -> None:
     """maps/<landscape>/<policy>.png: burn probability with the plan, one scale for every policy."""
-    from fuelrl.viz import save_map
+    from fuelrl.viz import BURN_PROBABILITY_CMAP, SCHEME, save_map
 
     plan = r.plans[name]
     valid = np.asarray(r.landscape.valid, dtype=bool)
@@ -206,8 +206,9 @@ def save_policy_map(path: Path, r: Any, name: str, ctx: PlanningContext, units: 
         colorbar_label=f"burn probability with the plan ({ctx.scoring_fires} held-out fires)",
         vmin=0.0,
         vmax=max(0.05, float(r.untreated_bp.max())),  # one scale for every policy
-        cmap="inferno",
-        overlays=[(plan.breaks, "#00e5ff", "fuel breaks")],
+        cmap=BURN_PROBABILITY_CMAP,
+        overlays=[(plan.breaks, SCHEME["breaks"], "fuel breaks")],
+        **planner_layers(r, units),
         note=(f"burned {before:.1f} -> {after:.1f} ha/fire ({100 * (after - before) / before:+.1f}%)")
         if before > 0
         else None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fuelrl.reports.common import PlanningContext, backend_options
+from fuelrl.reports.common import PlanningContext, backend_options, planner_layers
 from fuelrl.reports.rasters import Raster, breaks_raster, probability_raster, write_rasters
 
 
@@ -74,8 +74,9 @@ def plan_rasters(run: Any, name: str, ctx: PlanningContext) -> list[Raster]:
 def save_plan_map(
     path: Path, run: Any, name: str, ctx: PlanningContext, summary: dict, units: Any = None
 ) -> None:
-    """plan.png: burn probability after the plan, on the untreated map's scale, with the breaks."""
-    from fuelrl.viz import save_map
+    """plan.png: burn probability after the plan, on the untreated map's scale, with the breaks,
+    the untreatable land and values when given, and the ranks of the units that save the most."""
+    from fuelrl.viz import BURN_PROBABILITY_CMAP, SCHEME, save_map
 
     landscape, plan = run.landscape, run.plans[name]
     valid = np.asarray(landscape.valid, dtype=bool)
@@ -87,8 +88,9 @@ def save_plan_map(
         colorbar_label=f"burn probability after the plan ({ctx.scoring_fires} held-out fires)",
         vmin=0.0,
         vmax=max(0.05, float(run.untreated_bp.max())),  # the untreated map's scale
-        cmap="inferno",
-        overlays=[(plan.breaks, "#00e5ff", f"fuel breaks ({summary['breaks_ha']:.1f} ha)")],
+        cmap=BURN_PROBABILITY_CMAP,
+        overlays=[(plan.breaks, SCHEME["breaks"], f"fuel breaks ({summary['breaks_ha']:.1f} ha)")],
+        **planner_layers(run, units),
         note=(
             f"burned {summary['burned_ha_before']:.1f} -> {summary['burned_ha_after']:.1f} ha/fire "
             f"({summary['burned_acres_before']:.0f} -> {summary['burned_acres_after']:.0f} ac), "

@@ -1,4 +1,5 @@
-"""``fuelrl simulate``'s outputs: summary.json, burn_probability.tif (+ .png), arrival_time.tif (one fire)."""
+"""``fuelrl simulate``'s outputs: summary.json, burn_probability.tif (+ .png), arrival_time.tif (+ .png,
+one fire)."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def save_simulation_map(
     path: Path, prob: np.ndarray, landscape: Any, summary: dict, breaks: np.ndarray
 ) -> None:
     """burn_probability.png, with the breaks and (up to 50 fires) the ignitions."""
-    from fuelrl.viz import save_map
+    from fuelrl.viz import BURN_PROBABILITY_CMAP, SCHEME, save_map
 
     n, wx = summary["fires"], summary["weather"]
     points = [(d["row"], d["col"], "") for d in summary["ignitions"]] if n <= 50 else []
@@ -114,10 +115,39 @@ def save_simulation_map(
         colorbar_label="burn probability (fraction of fires)",
         vmin=0.0,
         vmax=1.0,
-        cmap="YlOrRd",
-        overlays=[(breaks, "#00e5ff", "fuel breaks")],
+        cmap=BURN_PROBABILITY_CMAP,
+        overlays=[(breaks, SCHEME["breaks"], "fuel breaks")],
         points=points,
         note=f"mean burned {summary['burned_ha_mean']:.1f} ha ({summary['burned_acres_mean']:.0f} ac)",
+    )
+
+
+def save_arrival_map(
+    path: Path, arrival: np.ndarray, landscape: Any, summary: dict, breaks: np.ndarray
+) -> None:
+    """arrival_time.png (one fire): minutes after ignition where the fire arrived within its duration."""
+    from fuelrl.viz import ARRIVAL_CMAP, SCHEME, save_map
+
+    wx, duration = summary["weather"], float(summary["duration_min"])
+    arrival = np.asarray(arrival, dtype=np.float64)
+    reached = np.asarray(landscape.valid, bool) & np.isfinite(arrival) & (arrival <= duration)
+    ign = summary["ignitions"][0]
+    save_map(
+        path,
+        np.where(reached, arrival, math.nan),
+        landscape,
+        title=(
+            f"Fire arrival time, {duration:g} min, wind {wx['wind_speed_20ft_mph']:g} mph "
+            f"from {wx['wind_from_deg']:g}°"
+        ),
+        colorbar_label="minutes after ignition",
+        vmin=0.0,
+        vmax=duration,
+        cmap=ARRIVAL_CMAP,
+        show=reached,
+        overlays=[(breaks, SCHEME["breaks"], "fuel breaks")],
+        points=[(ign["row"], ign["col"], "ignition")],
+        note=f"burned {summary['burned_ha_mean']:.1f} ha ({summary['burned_acres_mean']:.0f} ac)",
     )
 
 
@@ -139,6 +169,8 @@ def write_simulation(
         write_rasters(tmp, rasters, landscape)
         write_json(tmp / "summary.json", summary)
         save_simulation_map(tmp / "burn_probability.png", prob, landscape, summary, breaks)
+        if summary["fires"] == 1 and first_arrival is not None:
+            save_arrival_map(tmp / "arrival_time.png", first_arrival, landscape, summary, breaks)
 
 
 def simulation_message(summary: dict[str, Any], shape: tuple[int, int], out: Any) -> str:

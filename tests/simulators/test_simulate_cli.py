@@ -38,6 +38,7 @@ def test_single_fire_outputs(tmp_path, land, capsys):
     assert cli.main(args) == 0
     names = sorted(p.name for p in out.iterdir() if p.name != ".fuelrl-run.json")
     assert names == [
+        "arrival_time.png",
         "arrival_time.tif",
         "burn_probability.png",
         "burn_probability.tif",
