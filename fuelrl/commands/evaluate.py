@@ -15,7 +15,8 @@ Every policy plans on the same planning fires and is scored on the same held-out
 stream of the same --seed), so the differences are paired fire by fire. Outputs: results.json,
 results.md (a table with paired differences against the best baseline and their 95% confidence
 intervals), fires.csv (every held-out fire and what it burned under each policy), and per landscape
-plans/<name>/<policy>.tif (breaks) and maps/<name>/<policy>.png, one file name per policy (two
+plans/<name>/<policy>.tif (breaks), maps/<name>/<policy>.png and treatments/<name>/<policy>.gpkg
+and .csv (treatment units), one file name per policy (two
 runs' last.ckpt are agent:a/last and agent:b/last). See docs/evaluation.md. Several processes
 (``torchrun ... -m fuelrl.cli evaluate ...`` or ``srun``) split the fires and write the same
 results (docs/scaling.md).

@@ -11,8 +11,9 @@ The policy places breaks on burnable cells only, never more than --budget (a fra
 burnable cells, rounded down), looking at the planning fires; the plan is then scored on a
 different, held-out set of fires drawn from the same --seed. Outputs (GeoTIFFs on the input's exact
 grid, CRS and transform): breaks.tif (uint8: 1 = treated, 0 = not, 255 = nodata),
-burn_probability_before.tif, burn_probability_after.tif (held-out fires), plan.png and
-summary.json. See docs/evaluation.md. Several processes (``torchrun ... -m fuelrl.cli plan ...``
+burn_probability_before.tif, burn_probability_after.tif (held-out fires), treatments.gpkg and
+treatments.csv (the treatment units: rank, area, cost, ha and value each saves on the held-out
+fires), plan.png and summary.json. See docs/evaluation.md. Several processes (``torchrun ... -m fuelrl.cli plan ...``
 or ``srun``) split the fires and write the same plan and maps (docs/scaling.md).
 """
 
