@@ -12,9 +12,10 @@ Examples::
 
 Units are FlamMap's: 20-ft wind in mph, the azimuth it blows from in degrees, moistures and foliar
 moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outputs (all GeoTIFFs on
-the input's exact grid): arrival_time.tif and arrival_time.png (one fire only), burn_probability.tif,
-summary.json and burn_probability.png. Fires run in chunks of --fires-per-chunk (default: what fits in about 1 GB),
-so memory does not grow with --fires; the burn counts are summed over the chunks. See
+the input's exact grid): arrival_time.tif and arrival_time.png (one fire only),
+burn_probability.tif, summary.json and burn_probability.png. Fires run in chunks of
+--fires-per-chunk (default: what fits in about 1 GB), so memory does not grow with --fires; the
+burn counts are summed over the chunks. See
 docs/simulation.md. Launched as several processes (``torchrun --nproc_per_node N -m fuelrl.cli
 simulate ...`` or ``srun``), each grows its block of the fires and rank 0 writes the same outputs
 one process would (docs/scaling.md).
