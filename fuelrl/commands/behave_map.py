@@ -108,19 +108,22 @@ def compute_maps(
 ) -> dict[str, np.ndarray]:
     """The six rasters (file name -> [H, W] array, :data:`NODATA` outside the valid cells)."""
     from fuelrl.physics.cellwise import crown_state, landscape_behavior
+    from fuelrl.progress import Progress
 
     layers = {k: np.asarray(getattr(landscape, k), dtype=np.float64) for k in _LAYERS}
     layers["fuel_model"] = np.asarray(landscape.fuel_model).astype(np.int64)
-    fb = landscape_behavior(
-        layers,
-        wind_speed_20ft_m_min=np.asarray(weather.wind_speed_20ft_mph, np.float64) * units.M_MIN_PER_MPH,
-        wind_from_deg=np.asarray(weather.wind_from_deg, np.float64),
-        moisture_fraction=np.asarray(weather.moisture_pct, np.float64) / 100.0,
-        foliar_moisture_fraction=np.asarray(weather.foliar_moisture_pct, np.float64) / 100.0,
-        conventions=conventions,
-        crown_fire=crown_fire,
-        keep=_FIELDS,
-    )
+    with Progress(layers["fuel_model"].shape[0], "fire behaviour", "row", leave=False) as bar:
+        fb = landscape_behavior(
+            layers,
+            wind_speed_20ft_m_min=np.asarray(weather.wind_speed_20ft_mph, np.float64) * units.M_MIN_PER_MPH,
+            wind_from_deg=np.asarray(weather.wind_from_deg, np.float64),
+            moisture_fraction=np.asarray(weather.moisture_pct, np.float64) / 100.0,
+            foliar_moisture_fraction=np.asarray(weather.foliar_moisture_pct, np.float64) / 100.0,
+            conventions=conventions,
+            crown_fire=crown_fire,
+            keep=_FIELDS,
+            on_rows=bar.update,
+        )
     valid = np.asarray(landscape.valid, bool)
     spreads = valid & (np.asarray(fb.ros_head_m_min) > 0)
 

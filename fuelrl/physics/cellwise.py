@@ -20,6 +20,7 @@ numpy and torch alike (the :mod:`fuelrl.physics._xp` namespace of the inputs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,13 +63,15 @@ def landscape_behavior(
     crown_fire: bool = True,
     block_cells: int = BLOCK_CELLS,
     keep: tuple[str, ...] | None = None,
+    on_rows: Callable[[int], Any] | None = None,
 ) -> FireBehavior:
     """:func:`fire_behavior` of every cell of [H, W] ``layers`` (the seven of :data:`LAYER_ARGS`,
     SI units) with per-cell or scalar weather: ``wind_speed_20ft_m_min`` and ``wind_from_deg``
     scalars or [H, W]; ``moisture_fraction`` [5] or [H, W, 5]; ``foliar_moisture_fraction`` a
     scalar or [H, W]. Returns a :class:`FireBehavior` of [H, W] arrays (numpy in, numpy out);
     with ``keep`` (field names) only those fields are kept (the others are ``None``), which bounds
-    the memory of a large grid to what the caller needs."""
+    the memory of a large grid to what the caller needs; ``on_rows(n)`` is called after each
+    block with its number of rows (a progress bar)."""
     h, w = np.shape(layers["fuel_model"])
     step = max(1, int(block_cells) // max(w, 1))
     parts: list[FireBehavior] = []
@@ -89,6 +92,8 @@ def landscape_behavior(
                 *(v if k in keep else None for k, v in zip(FireBehavior._fields, fb, strict=True))
             )
         parts.append(fb)
+        if on_rows is not None:
+            on_rows(hi - lo)
     if len(parts) == 1:
         return parts[0]
     xp = namespace(next(v for v in parts[0] if v is not None))
