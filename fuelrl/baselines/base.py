@@ -76,7 +76,8 @@ class PlanningProblem:
         cost: float [H, W] cost of treating each cell (None: 1 per cell).
         treatable: bool [H, W] cells a break may go on (None: all).
         budget_cost: the most the plan may spend (None: ``budget_cells`` at unit cost).
-        min_unit_cells: breaks are placed in compact units of this many cells (1: single cells).
+        min_unit_cells: breaks are placed in units of this many cells (1: single cells).
+        unit_shape: "patch" (compact 4-connected units) or "line" (lines across the fire paths).
         stop_gain: stop when the last round saved less than this per unit and planning fire (in ha,
             or in the values' units with ``values``); None: spend the whole budget.
     """
@@ -94,6 +95,7 @@ class PlanningProblem:
     budget_cost: float | None = None
     min_unit_cells: int = 1
     stop_gain: float | None = None
+    unit_shape: str = "patch"
     legal: np.ndarray = field(init=False)
     _prepared: PreparedFires | None = field(init=False, default=None, repr=False)
     _last: tuple[bytes, SimulationResult] | None = field(init=False, default=None, repr=False)
@@ -118,6 +120,8 @@ class PlanningProblem:
         self.budget_cells = min(int(self.budget_cells), n_legal)
         if self.budget_cost is None:
             self.budget_cost = float(self.budget_cells) if self.cost is None else math.inf
+        if self.unit_shape not in ("patch", "line"):
+            raise InputError(f"--unit-shape must be 'patch' or 'line', got {self.unit_shape!r}")
         if self.min_unit_cells < 1:
             raise InputError(f"--min-unit-ha must give units of >= 1 cell, got {self.min_unit_cells}")
         if self.recompute_every < 1:

@@ -124,6 +124,7 @@ def plan_and_score(
     min_unit_ha: float | None = None,
     stop_gain: float | None = None,
     weather_grids: Any = None,
+    unit_shape: str = "patch",
 ) -> LandscapeRun:
     """Plan with every planner on ``landscape`` and score on the shared held-out fires.
 
@@ -131,8 +132,9 @@ def plan_and_score(
     the same one). ``inputs``: a :class:`fuelrl.landscape.plan_inputs.PlanInputs` (values, cost,
     treatable mask, ignition density) or None. ``min_unit_ha``: place breaks in compact units of at
     least this area; ``stop_gain``: stop spending when a round saves less than this per unit and
-    planning fire (:class:`PlanningProblem`). ``weather_grids``: the landscape's gridded weather
-    (planning and held-out fires grow under it; ``weather`` is then its distribution)."""
+    planning fire; ``unit_shape``: "patch" or "line" (:class:`PlanningProblem`).
+    ``weather_grids``: the landscape's gridded weather (planning and held-out fires grow under it;
+    ``weather`` is then its distribution)."""
     values = getattr(inputs, "values", None)
     cost = getattr(inputs, "cost", None)
     treatable = getattr(inputs, "treatable", None)
@@ -189,6 +191,7 @@ def plan_and_score(
             budget_cost=budget.cost,
             min_unit_cells=unit_cells,
             stop_gain=stop_gain,
+            unit_shape=unit_shape,
         )
         t0 = time.perf_counter()
         # every rank computed the plan; all score rank 0's (an agent's plan is not split, and a

@@ -71,6 +71,76 @@ def grow_unit(
     return np.asarray(unit, dtype=np.int64)
 
 
+def line_unit(seed: int, direction: np.ndarray, available: np.ndarray, size: int) -> np.ndarray:
+    """Flat indices of a line of up to ``size`` available cells through ``seed`` **across** the
+    fire path there: perpendicular to ``direction`` [2, H, W] (the mean spread direction, row and
+    column components), extended on both sides in turn until it meets an unavailable cell or the
+    edge; diagonal steps get a corner cell, so the line is 4-connected (no gap a fire could cross
+    between two cells touching at a corner). Empty when no fire's direction is known at ``seed``."""
+    h, w = available.shape
+    r0, c0 = divmod(int(seed), w)
+    sy, sx = float(direction[0, r0, c0]), float(direction[1, r0, c0])
+    norm = math.hypot(sy, sx)
+    if norm == 0 or not math.isfinite(norm):
+        return np.zeros(0, dtype=np.int64)
+    py, px = -sx / norm, sy / norm  # perpendicular to the spread direction (row, col)
+    unit = [r0 * w + c0]
+    seen = {unit[0]}
+    ends = {1: (r0, c0), -1: (r0, c0)}
+    step = {1: 0, -1: 0}
+    open_sides = [1, -1]
+    while len(unit) < size and open_sides:
+        for side in list(open_sides):
+            if len(unit) >= size:
+                break
+            step[side] += 1
+            r = int(round(r0 + side * step[side] * py))
+            c = int(round(c0 + side * step[side] * px))
+            pr, pc = ends[side]
+            if (r, c) == (pr, pc):
+                continue
+            path = [(r, c)] if (r == pr or c == pc) else [(pr, c), (r, c)]  # 4-connected
+            ok = True
+            for rr, cc in path:
+                if len(unit) >= size:
+                    break
+                n = rr * w + cc
+                if not (0 <= rr < h and 0 <= cc < w) or not available[rr, cc]:
+                    ok = False
+                    break
+                if n not in seen:
+                    seen.add(n)
+                    unit.append(n)
+            if not ok:
+                open_sides.remove(side)
+            else:
+                ends[side] = (r, c)
+    return np.asarray(unit, dtype=np.int64)
+
+
+def spread_direction(problem: PlanningProblem, breaks: np.ndarray, window: int = 1) -> np.ndarray:
+    """float64 [2, H, W]: the mean over the planning fires (grown with ``breaks``) of the unit
+    vector of the arrival-time gradient (row, column components), averaged over a ``window`` x
+    ``window`` square of cells (a fire front is oblique on its flanks; a line of a unit's length
+    should cross the path the fire travels, not its local front): the direction fires travel
+    through each cell; 0 where no fire burns."""
+    from scipy import ndimage
+
+    result = problem.simulate(breaks)
+    t = result.arrival_min[0].detach().cpu().numpy().astype(np.float64)
+    burned = result.burned[0].detach().cpu().numpy()
+    t = np.where(burned, t, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gy, gx = np.gradient(t, axis=(1, 2))
+        norm = np.hypot(gy, gx)
+        uy, ux = np.where(norm > 0, gy / norm, 0.0), np.where(norm > 0, gx / norm, 0.0)
+    uy, ux = np.nan_to_num(uy), np.nan_to_num(ux)
+    out = np.stack([uy.mean(axis=0), ux.mean(axis=0)])
+    if window > 1:
+        out = np.stack([ndimage.uniform_filter(x, size=window, mode="constant") for x in out])
+    return out
+
+
 def pick_cells(
     score: np.ndarray,
     problem: PlanningProblem,
@@ -81,7 +151,9 @@ def pick_cells(
 ) -> tuple[np.ndarray, int]:
     """(flat indices, units): about ``k`` legal cells not yet in ``breaks``, by score per cost,
     that fit the problem's cell and cost budgets with ``spent`` already used; with
-    ``min_unit_cells`` > 1, whole compact units (:func:`grow_unit`) seeded at the best cells.
+    ``min_unit_cells`` > 1, whole units seeded at the best cells: compact patches
+    (:func:`grow_unit`) or, with ``unit_shape = "line"``, lines across the fire paths
+    (:func:`line_unit`).
 
     At unit cost and single cells this is exactly :func:`top_k_legal` (the historical plans). The
     planners' common hook: any planner that scores cells can place them with it."""
@@ -101,16 +173,26 @@ def pick_cells(
     free = available.copy()
     flat_free = free.reshape(-1)
     size = problem.min_unit_cells
+    line = getattr(problem, "unit_shape", "patch") == "line"
+    direction = None
     cheapest = float(flat_cost[ranked].min()) if ranked.size else math.inf
     out: list[np.ndarray] = []
     n = units = 0
     for cell in ranked.tolist():
-        if n >= k or not fits(spent, cheapest * min(size, cells_left - n), problem.budget_cost):
+        if n >= k or not fits(spent, cheapest * size, problem.budget_cost):
             break  # the round is full, or nothing fits any more
         if not flat_free[cell] or not fits(spent, flat_cost[cell], problem.budget_cost):
             continue
-        want = min(size, cells_left - n)
-        if want > 1:
+        want = size
+        if n + want > cells_left:
+            break  # a unit smaller than the minimum is never placed: the rest of the budget stays
+        if want > 1 and line:
+            if direction is None:
+                direction = spread_direction(problem, breaks, window=2 * size + 1)
+            unit = line_unit(cell, direction, free, want)
+            if unit.size < want:
+                continue  # no fire path known here, or no room for the line
+        elif want > 1:
             unit = grow_unit(cell, score, free, want, cost)
             if unit.size < want:
                 continue  # the seed's patch is too small for a unit

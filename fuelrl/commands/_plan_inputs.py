@@ -81,6 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "best cells) instead of single cells",
     )
     g.add_argument(
+        "--unit-shape",
+        choices=("patch", "line"),
+        default="patch",
+        help="with --min-unit-ha: compact patches (default) or lines across the paths the planning fires "
+        "travel (perpendicular to their mean spread direction)",
+    )
+    g.add_argument(
         "--stop-when-no-gain",
         type=float,
         metavar="THRESHOLD",
@@ -114,6 +121,7 @@ class PlanRequest:
     budget_cost: float | None = None
     min_unit_ha: float | None = None
     stop_gain: float | None = None
+    unit_shape: str = "patch"
     values: Path | None = None
     cost: Path | None = None
     treatable: Path | None = None
@@ -153,6 +161,7 @@ class PlanRequest:
             "inputs": inputs,
             "min_unit_ha": self.min_unit_ha,
             "stop_gain": self.stop_gain,
+            "unit_shape": self.unit_shape,
         }
 
 
@@ -165,6 +174,7 @@ def parse(args: argparse.Namespace) -> PlanRequest:
         budget_cost=_positive("--budget-cost", getattr(args, "budget_cost", None)),
         min_unit_ha=_positive("--min-unit-ha", getattr(args, "min_unit_ha", None)),
         stop_gain=_positive("--stop-when-no-gain", getattr(args, "stop_when_no_gain", None), zero=True),
+        unit_shape=getattr(args, "unit_shape", None) or "patch",
         values=_existing("--values", getattr(args, "values", None)),
         cost=_existing("--cost", getattr(args, "cost", None)),
         treatable=_existing("--treatable", getattr(args, "treatable", None)),

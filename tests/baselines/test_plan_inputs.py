@@ -304,3 +304,54 @@ def test_treatable_and_untreatable_combine_and_no_treatable_cell_is_an_error(tes
     with pytest.raises(InputError, match="no burnable cell may be treated"):
         load_plan_inputs(testmtt, treatable=tmp_path / "b.gpkg", untreatable=tmp_path / "a.gpkg")
     assert isinstance(both, PlanInputs)
+
+
+def test_line_units_cross_the_fire_path_and_contain_a_corridor_fire():
+    """A grass corridor 8 cells wide between non-burnable walls, wind from the west, fires lit at
+    its west end, breaks allowed from column 20 on: one line unit of 8 cells crosses the corridor
+    (one column, every row) and the fires burn only the 20 columns west of it; a compact patch of
+    the same 8 cells does not stop them."""
+    import torch
+
+    from fuelrl.baselines import PlanningProblem
+    from fuelrl.simulators.scenarios import make_scenarios
+    from tests.baselines.helpers import GRASS, NB, flat_landscape
+
+    fuel = np.full((12, 60), GRASS)
+    fuel[:2] = NB
+    fuel[10:] = NB
+    corridor = flat_landscape(fuel)
+    treatable = np.zeros(fuel.shape, bool)
+    treatable[:, 20:] = True
+    backend = registry.create("numpy", options=SimulationOptions())
+    tiles = TileBatch.stack([corridor])
+    fires = make_scenarios(
+        [5 * 60 + 2, 6 * 60 + 3],
+        wind_speed_20ft_mph=15.0,
+        wind_from_deg=270.0,
+        moisture_pct=(6, 7, 8, 60, 90),
+        duration_min=600.0,
+    )
+    burned = {}
+    for shape in ("line", "patch"):
+        problem = PlanningProblem(
+            corridor,
+            tiles,
+            backend,
+            fires,
+            budget_cells=8,
+            recompute_every=8,
+            seed=0,
+            min_unit_cells=8,
+            unit_shape=shape,
+            treatable=treatable,
+        )
+        plan = make_planner("dpv").plan(problem)
+        assert plan.cells == 8
+        result = backend.simulate(tiles, torch.as_tensor(plan.breaks[None]), fires)
+        burned[shape] = result.burned_ha[0].double().numpy()
+        if shape == "line":
+            rows, cols = np.nonzero(plan.breaks)
+            assert set(cols.tolist()) == {20} and set(rows.tolist()) == set(range(2, 10))
+    np.testing.assert_allclose(burned["line"], 20 * 8 * corridor.cell_area_ha, rtol=1e-6)
+    assert (burned["patch"] > 2 * burned["line"]).all()
