@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pi.add_arguments(parser)
     opt.add_landscape_options(parser)
     opt.add_out_options(parser)
+    parser.add_argument(
+        "--no-unit-scores",
+        action="store_true",
+        help="write the treatment units without their leave-one-out savings (which grow the held-out "
+        "fires again for every unit they reach)",
+    )
 
 
 # file names of the outputs, kept importable here
@@ -106,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if not main:
         return 0
     command = pa.command_line("evaluate", args.landscapes, args, ("policies", "budget"))
-    units = score_units(runs, names, ctx.backend)
+    units = score_units(runs, names, ctx.backend, score=not args.no_unit_scores)
     results = evaluation_results(runs, names, planners, ctx, command, units)
     write_evaluation(args.out, results, runs, names, ctx, units)
     print(evaluation_message(results, args.out))

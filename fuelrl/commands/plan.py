@@ -13,8 +13,9 @@ different, held-out set of fires drawn from the same --seed. Outputs (GeoTIFFs o
 grid, CRS and transform): breaks.tif (uint8: 1 = treated, 0 = not, 255 = nodata),
 burn_probability_before.tif, burn_probability_after.tif (held-out fires), treatments.gpkg and
 treatments.csv (the treatment units: rank, area, cost, ha and value each saves on the held-out
-fires), plan.png and summary.json. See docs/evaluation.md. Several processes (``torchrun ... -m fuelrl.cli plan ...``
-or ``srun``) split the fires and write the same plan and maps (docs/scaling.md).
+fires), plan.png and summary.json. See docs/evaluation.md. Several processes (``torchrun ... -m
+fuelrl.cli plan ...`` or ``srun``) split the fires and write the same plan and maps
+(docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pi.add_arguments(parser)
     opt.add_landscape_options(parser)
     opt.add_out_options(parser)
+    parser.add_argument(
+        "--no-unit-scores",
+        action="store_true",
+        help="write the treatment units without their leave-one-out savings (which grow the held-out "
+        "fires again for every unit they reach)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = str(args.policy) if name.startswith("agent") else None
     summary = plan_summary(run_, name, planner, ctx, checkpoint=checkpoint)
     summary.update(inputs_summary(run_, name))
-    units = score_plan_units(run_, name, backend)
+    units = score_plan_units(run_, name, backend, score=not args.no_unit_scores)
     write_plan(args.out, run_, name, ctx, summary, units)
     print(plan_message(summary, landscape.shape, args.out))
     return 0

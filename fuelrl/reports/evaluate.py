@@ -25,13 +25,18 @@ def landscape_names(specs: list[str]) -> list[str]:
     return names
 
 
-def score_units(runs: list[Any], names: list[str], backend: Any) -> dict[str, dict[str, Any]]:
+def score_units(
+    runs: list[Any], names: list[str], backend: Any, *, score: bool = True
+) -> dict[str, dict[str, Any]]:
     """Treatment units of every policy's plan on every landscape (``{landscape: {policy: units}}``),
     scored on each landscape's held-out fires (:func:`fuelrl.reports.treatments.score_plan_units`)."""
     from fuelrl.reports.treatments import score_plan_units
 
     return {
-        lname: {name: score_plan_units(r, name, backend, f"{lname}: {name} units") for name in r.plans}
+        lname: {
+            name: score_plan_units(r, name, backend, f"{lname}: {name} units", score=score)
+            for name in r.plans
+        }
         for r, lname in zip(runs, names, strict=True)
     }
 

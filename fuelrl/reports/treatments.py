@@ -159,9 +159,11 @@ def treatment_units(
     values: np.ndarray | None = None,
     cost: np.ndarray | None = None,
     desc: str = "treatment units",
+    score: bool = True,
 ) -> TreatmentUnits:
     """The units of ``plan`` (a :class:`fuelrl.baselines.base.Plan`) with their table and polygons,
-    scored on the held-out ``scenarios`` [1, F] grown by ``backend`` on ``tiles``."""
+    scored on the held-out ``scenarios`` [1, F] grown by ``backend`` on ``tiles`` (``score=False``:
+    the savings are NaN, written as empty / null)."""
     from fuelrl.progress import Progress
 
     labels = label_units(plan.breaks, plan.order)
@@ -175,10 +177,13 @@ def treatment_units(
         if values is None
         else np.nan_to_num(np.asarray(values, dtype=np.float64))
     )
-    with Progress(n, desc, "unit", leave=False) as bar:
-        saved_ha, saved_value = marginal_savings(
-            backend, tiles, labels, scenarios, cell_values, float(landscape.cell_area_ha), progress=bar
-        )
+    if not score:
+        saved_ha = saved_value = np.full(n, np.nan)
+    else:
+        with Progress(n, desc, "unit", leave=False) as bar:
+            saved_ha, saved_value = marginal_savings(
+                backend, tiles, labels, scenarios, cell_values, float(landscape.cell_area_ha), progress=bar
+            )
     table = {
         "rank": idx.astype(np.int64),
         "cells": cells,
@@ -221,10 +226,13 @@ def _cell(x: Any) -> Any:
     """A CSV cell: ints as ints, floats in full precision (``repr``), so the CSV reads back equal."""
     if isinstance(x, np.integer):
         return int(x)
-    return repr(float(x))
+    x = float(x)
+    return repr(x) if np.isfinite(x) else ""  # not scored: empty, as the GeoPackage's null
 
 
-def score_plan_units(run: Any, name: str, backend: Any, desc: str | None = None) -> TreatmentUnits:
+def score_plan_units(
+    run: Any, name: str, backend: Any, desc: str | None = None, *, score: bool = True
+) -> TreatmentUnits:
     """:func:`treatment_units` of policy ``name``'s plan in ``run`` (a
     :class:`fuelrl.baselines.evaluation.LandscapeRun`), on its held-out fires, with the run's
     values and cost rasters when it has them."""
@@ -244,6 +252,7 @@ def score_plan_units(run: Any, name: str, backend: Any, desc: str | None = None)
         values=getattr(inputs, "values", None),
         cost=getattr(inputs, "cost", None),
         desc=desc or f"{name} units",
+        score=score,
     )
 
 
@@ -254,6 +263,8 @@ def units_summary(units: TreatmentUnits, files: dict[str, str]) -> dict[str, Any
         "units": len(units),
         "single_cell_units": int((t["cells"] == 1).sum()),
         "largest_unit_ha": float(t["area_ha"].max()) if len(units) else 0.0,
-        "marginal": "leave one out on the held-out fires (ha and value saved per fire)",
+        "marginal": "leave one out on the held-out fires (ha and value saved per fire)"
+        if bool(np.isfinite(t["burned_ha_saved"]).all())
+        else "not scored (--no-unit-scores)",
         **files,
     }

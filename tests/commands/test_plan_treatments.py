@@ -89,3 +89,19 @@ def test_evaluate_writes_units_per_policy(tmp_path):
         assert len(geoms) == info["units"] and all(shapely.is_valid(geoms))
         assert cols["cells"].sum() == r["landscapes"][0]["budget_cells"]
         assert (out / info["csv"]).exists()
+
+
+def test_no_unit_scores_writes_units_with_empty_savings(plan_out, tmp_path):
+    _, path = plan_out
+    out = tmp_path / "quick"
+    argv = ["plan", str(path), "--policy", "random", "--budget", "0.08", *FAST, "--no-unit-scores"]
+    assert main([*argv, "--out", str(out)]) == 0
+    info = pyogrio.read_info(out / "treatments.gpkg")
+    table = pyogrio.raw.read(out / "treatments.gpkg", read_geometry=False)[3]
+    cols = dict(zip(info["fields"], table, strict=True))
+    assert np.isnan(cols["burned_ha_saved"]).all() and np.isnan(cols["value_saved"]).all()  # OGR nulls
+    with open(out / "treatments.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["burned_ha_saved"] == "" and r["value_saved"] == "" for r in rows)
+    assert sum(int(r["cells"]) for r in rows) == json.loads((out / "summary.json").read_text())["breaks"]
+    assert "not scored" in json.loads((out / "summary.json").read_text())["treatments"]["marginal"]
