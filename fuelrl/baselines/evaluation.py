@@ -296,6 +296,7 @@ def summarize(runs: list[LandscapeRun], names: list[str], *, seed: int = 0) -> d
                 "burned_ha_mean": float(r.burned_ha[name].mean()),
                 "breaks_cells": r.plans[name].cells,
                 **{k: v for k, v in r.plans[name].info.items() if isinstance(v, int | float | str)},
+                **(inputs_summary(r, name) if r.inputs is not None or r.budget is not None else {}),
             }
             for r in runs
         ]
