@@ -190,14 +190,14 @@ def pick_cells(
             if direction is None:
                 direction = spread_direction(problem, breaks, window=2 * size + 1)
             unit = line_unit(cell, direction, free, want)
-            if unit.size < want:
-                continue  # no fire path known here, or no room for the line
+            if unit.size < want:  # no fire travels here, or no room for the line: a patch
+                unit = grow_unit(cell, score, free, want, cost)
         elif want > 1:
             unit = grow_unit(cell, score, free, want, cost)
-            if unit.size < want:
-                continue  # the seed's patch is too small for a unit
         else:
             unit = np.asarray([cell], dtype=np.int64)
+        if unit.size < want:
+            continue  # the seed's patch is too small for a unit
         c = float(flat_cost[unit].sum())
         if not fits(spent, c, problem.budget_cost):
             continue
