@@ -181,8 +181,9 @@ def _read_on_grid(path: Path, landscape: Any, what: str, *, angle: bool = False)
     if same_grid:
         return data
     if not georef or landscape.crs is None:
+        lacks = "it has" if not georef else "the landscape has"
         raise InputError(
-            f"{what}: {path} is {shape[0]}x{shape[1]} cells, the landscape {h}x{w}, and it has no "
+            f"{what}: {path} is {shape[0]}x{shape[1]} cells, the landscape {h}x{w}, and {lacks} no "
             "CRS and transform to resample it by"
         )
 
