@@ -270,6 +270,7 @@ class Planner(abc.ABC):
     def plan(self, problem: PlanningProblem) -> Plan:
         start = time.perf_counter()
         order, recomputes, info = self.place(problem)
+        problem._last = None  # the cached simulation of the planning fires: not needed any more
         order = np.asarray(order, dtype=np.int64).reshape(-1)
         h, w = problem.shape
         if problem.cost is not None or problem.budget_cost < order.size:
