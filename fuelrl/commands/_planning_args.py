@@ -24,7 +24,8 @@ def add_budget_argument(parser: argparse.ArgumentParser) -> None:
         "--budget",
         type=float,
         default=0.05,
-        help="fraction of the burnable cells that may be treated, in (0, 1] (default 0.05)",
+        help="fraction of the burnable cells that may be treated, in (0, 1] (default 0.05); with --cost "
+        "or a treatable mask: of the total cost of the treatable burnable cells",
     )
 
 
