@@ -85,19 +85,6 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "canopy_bulk_density_kg_m3": (0.0, 2.0, True),
     "foliar_moisture_pct": (0.0, 400.0, False),
 }
-OUTPUT_COLUMNS = (
-    "ros_head_m_min",
-    "ros_head_ch_h",
-    "direction_max_deg",
-    "effective_wind_mph",
-    "lw_ratio",
-    "reaction_intensity_kw_m2",
-    "reaction_intensity_btu_ft2_min",
-    "fireline_intensity_kw_m",
-    "fireline_intensity_btu_ft_s",
-    "flame_length_m",
-    "flame_length_ft",
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
