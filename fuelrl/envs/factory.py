@@ -71,21 +71,9 @@ class FireParallelEnv(ParallelEnv):
                 raise
             raise InputError(message) from None
 
-    def _wait_for_workers(self, *args, **kwargs):
+    def _wait_for_workers(self, *args, **kwargs):  # every reset and step waits here
         with self._user_errors():
             return super()._wait_for_workers(*args, **kwargs)
-
-    def _reset(self, *args, **kwargs):
-        with self._user_errors():
-            return super()._reset(*args, **kwargs)
-
-    def _step(self, *args, **kwargs):
-        with self._user_errors():
-            return super()._step(*args, **kwargs)
-
-    def step_and_maybe_reset(self, *args, **kwargs):
-        with self._user_errors():
-            return super().step_and_maybe_reset(*args, **kwargs)
 
     def close(self, *args, **kwargs):
         try:
