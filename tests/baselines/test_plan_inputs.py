@@ -355,3 +355,12 @@ def test_line_units_cross_the_fire_path_and_contain_a_corridor_fire():
             assert set(cols.tolist()) == {20} and set(rows.tolist()) == set(range(2, 10))
     np.testing.assert_allclose(burned["line"], 20 * 8 * corridor.cell_area_ha, rtol=1e-6)
     assert (burned["patch"] > 2 * burned["line"]).all()
+
+
+def test_shapefile_without_crs_is_read_in_the_landscape_crs(testmtt_dir, testmtt):
+    """TestMTT's barrier polygon (a shapefile with no .prj) lies around map point (-1200, 4905),
+    cell row 37, col 29 of 19545 (../shared/DESIGN.md)."""
+    from fuelrl.landscape.plan_inputs import read_mask
+
+    mask = read_mask(testmtt_dir / "barrier2.shp", testmtt, "--untreatable")
+    assert mask[37, 29] and mask.sum() <= 4
