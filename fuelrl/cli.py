@@ -33,7 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bench",
         "measure simulator, env, training and memory performance; write bench.json and bench.md",
     ),
-    "behave": ("behave", "BehavePlus-style batch calculator: surface and crown fire for each row of a CSV"),
+    "behave": (
+        "behave",
+        "fire behaviour of each row of a CSV (batch calculator) or every cell of a landscape (FlamMap maps)",
+    ),
     "evaluate": (
         "evaluate",
         "compare an agent and baselines on the same fires: burned area with confidence intervals",

@@ -1,7 +1,13 @@
 """PNG maps a person can read: a value layer over a hillshade (or fuel) underlay, with a colour
 bar, a scale bar, a north arrow, a title and a "SYNTHETIC landscape" note for generated data.
 
-Used by ``fuelrl simulate`` (burn probability), and meant for plan / evaluation maps as well::
+One colour scheme for ``fuelrl simulate``, ``plan`` and ``evaluate`` (:data:`SCHEME`): burn
+probability in :data:`BURN_PROBABILITY_CMAP`, arrival time in :data:`ARRIVAL_CMAP`, fuel breaks
+cyan, non-burnable cells grey and water blue (drawn apart from burnable cells no fire reached,
+which let the underlay through, as IFTDSS keeps -1 apart from 0), untreatable land hatched
+purple, high-value cells outlined magenta, the best treatment units labelled by rank.
+
+Used by the report writers (:mod:`fuelrl.reports`)::
 
     from fuelrl.viz import save_map
     save_map("bp.png", burn_probability, landscape, title="Burn probability (100 fires)",
@@ -27,6 +33,25 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
+
+#: burn probability maps of every command
+BURN_PROBABILITY_CMAP = "YlOrRd"
+#: fire arrival time (one fire)
+ARRIVAL_CMAP = "viridis"
+#: colours of the layers drawn over the values, the same on every map
+SCHEME = {
+    "breaks": "#00e5ff",
+    "nonburnable": "#37474f",
+    "water": "#4a90d9",
+    "untreatable": "#7b3294",
+    "values": "#ff00ff",
+    "ignition": "#00c853",
+    "unit_label": "#003a40",
+}
+#: fuel model of open water (non-burnable, drawn blue)
+WATER_CODE = 98
+#: treatment units labelled with their rank on a map (the ones that save the most)
+LABELLED_UNITS = 5
 
 # fuel groups for the fuel underlay: (label, colour, predicate on codes)
 _FUEL_GROUPS: tuple[tuple[str, str], ...] = (
@@ -156,6 +181,10 @@ def map_figure(
     points: Sequence[tuple[float, float, str]] = (),
     note: str | None = None,
     dpi: int = 120,
+    nonburnable: bool = True,
+    untreatable: Any = None,
+    values_at_risk: Any = None,
+    units: Any = None,
 ) -> Figure:
     """A matplotlib Figure (Agg canvas) mapping ``values`` [H, W] on ``landscape``'s grid.
 
@@ -164,6 +193,10 @@ def map_figure(
     where the landscape has relief, fuel groups otherwise), ``"hillshade"``, ``"fuel"`` or
     ``"none"``. ``overlays``: (bool mask, colour, legend label) drawn on top. ``points``: (row, col,
     label) markers. A landscape with ``synthetic=True`` gets a "SYNTHETIC landscape" note.
+    ``nonburnable``: draw the landscape's non-burnable cells grey (water blue). ``untreatable``:
+    bool [H, W] hatched purple. ``values_at_risk``: [H, W], its top decile of valued cells outlined.
+    ``units``: (labels int [H, W], rank -> area saved) of treatment units; the
+    :data:`LABELLED_UNITS` that save the most get their rank written on the map.
     """
     if hasattr(values, "detach"):
         values = values.detach().cpu().numpy()
@@ -210,12 +243,28 @@ def map_figure(
                 zorder=3,
             )
             handles.append(Patch(facecolor=colour, label=label))
+    if nonburnable and landscape is not None and hasattr(landscape, "burnable"):
+        handles += _nonburnable(ax, landscape, extent)
+    if untreatable is not None:
+        handles += _untreatable(ax, np.asarray(untreatable, bool), extent)
+    if values_at_risk is not None:
+        handles += _high_values(ax, values_at_risk, extent)
     cs_x = (extent[1] - extent[0]) / w
     cs_y = (extent[3] - extent[2]) / h
+    if units is not None and _label_units(ax, units, extent, (cs_x, cs_y)):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor=SCHEME["unit_label"],
+                label=f"#k: unit rank (top {LABELLED_UNITS} saved)",
+            )
+        )
     for row, col, label in points:
         x = extent[0] + (col + 0.5) * cs_x
         y = extent[3] - (row + 0.5) * cs_y
-        ax.plot([x], [y], marker="*", color="#00c853", markeredgecolor="black", markersize=12, zorder=4)
+        ax.plot(
+            [x], [y], marker="*", color=SCHEME["ignition"], markeredgecolor="black", markersize=12, zorder=4
+        )
         if label:
             ax.annotate(label, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7, zorder=4)
     if drawn == "fuel":
@@ -253,6 +302,105 @@ def map_figure(
     ax.ticklabel_format(useOffset=False, style="plain")
     fig.tight_layout()
     return fig
+
+
+def _mask_layer(
+    ax: Any, mask: np.ndarray, colour: str, extent: Any, zorder: float, alpha: float = 1.0
+) -> None:
+    ax.imshow(
+        np.ma.masked_where(~mask, np.ones(mask.shape)),
+        cmap=ListedColormap([colour]),
+        extent=extent,
+        interpolation="nearest",
+        alpha=alpha,
+        zorder=zorder,
+    )
+
+
+def _nonburnable(ax: Any, landscape: Any, extent: Any) -> list[Any]:
+    """Grey non-burnable cells, blue water, over the values (they can never burn)."""
+    valid = np.asarray(landscape.valid, bool)
+    nb = valid & ~np.asarray(landscape.burnable, bool)
+    water = nb & (np.asarray(landscape.fuel_model) == WATER_CODE)
+    handles = []
+    if (nb & ~water).any():
+        _mask_layer(ax, nb & ~water, SCHEME["nonburnable"], extent, 2.0)
+        handles.append(Patch(facecolor=SCHEME["nonburnable"], label="non-burnable"))
+    if water.any():
+        _mask_layer(ax, water, SCHEME["water"], extent, 2.0)
+        handles.append(Patch(facecolor=SCHEME["water"], label="water"))
+    return handles
+
+
+def _untreatable(ax: Any, mask: np.ndarray, extent: Any) -> list[Any]:
+    if not mask.any():
+        return []
+    colour = SCHEME["untreatable"]
+    _mask_layer(ax, mask, colour, extent, 2.5, alpha=0.25)
+    ax.contourf(
+        mask.astype(float),
+        levels=[0.5, 1.5],
+        colors="none",
+        hatches=["////"],
+        extent=extent,
+        origin="upper",
+        zorder=2.6,
+    )
+    ax.contour(
+        mask.astype(float),
+        levels=[0.5],
+        colors=[colour],
+        linewidths=0.8,
+        extent=extent,
+        origin="upper",
+        zorder=2.6,
+    )
+    return [Patch(facecolor=colour, alpha=0.35, hatch="////", edgecolor=colour, label="untreatable")]
+
+
+def _high_values(ax: Any, values: Any, extent: Any) -> list[Any]:
+    """Outline the top decile of the valued cells (nothing when every valued cell is alike)."""
+    from matplotlib.lines import Line2D
+
+    v = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values, np.float64)
+    pos = v[np.isfinite(v) & (v > 0)]
+    if pos.size == 0 or pos.min() == pos.max():
+        return []
+    high = np.isfinite(v) & (v >= np.quantile(pos, 0.9))
+    ax.contour(
+        high.astype(float),
+        levels=[0.5],
+        colors=[SCHEME["values"]],
+        linewidths=1.2,
+        extent=extent,
+        origin="upper",
+        zorder=3.5,
+    )
+    return [Line2D([], [], color=SCHEME["values"], lw=1.2, label="high value (top 10% of valued cells)")]
+
+
+def _label_units(ax: Any, units: Any, extent: Any, cell: tuple[float, float]) -> int:
+    """Write the rank of the treatment units that save the most beside them; returns how many."""
+    labels, saved = units
+    labels = np.asarray(labels)
+    order = sorted((r for r in saved if saved[r] > 0), key=lambda r: -saved[r])[:LABELLED_UNITS]
+    for rank in order:
+        rows, cols = np.nonzero(labels == rank)
+        if rows.size == 0:
+            continue
+        x = extent[0] + (cols.mean() + 0.5) * cell[0]
+        y = extent[3] - (rows.mean() + 0.5) * cell[1]
+        ax.annotate(
+            f"#{rank}",
+            (x, y),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=7,
+            zorder=6,
+            color=SCHEME["unit_label"],
+            bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.8},
+        )
+    return len(order)
 
 
 def _crs_label(crs) -> str:

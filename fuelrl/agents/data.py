@@ -242,7 +242,13 @@ class ReplayDataModule(pl.LightningDataModule):
     def observation_channels(self) -> list[str]:
         """Names of the env observation's channels (linked to ``model.observation_channels``)."""
         cfg = self.env_config
-        return list(channel_layout(dpv_channel=cfg.dpv_channel, weather_channels=cfg.weather_channels))
+        return list(
+            channel_layout(
+                dpv_channel=cfg.dpv_channel,
+                weather_channels=cfg.weather_channels,
+                value_channel=bool(cfg.values),
+            )
+        )
 
     @property
     def fires_per_frame(self) -> float:

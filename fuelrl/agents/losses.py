@@ -140,3 +140,67 @@ def dpv_regression_loss(
     target = expert_dpv.float()
     err = (q_values.float() - target).square() * (1.0 + float(value_weight) * target.clamp_min(0.0))
     return torch.where(mask, err, 0.0).sum() / mask.sum().clamp_min(1)
+
+
+@dataclass
+class AgentLossOutput:
+    loss: torch.Tensor  # the total loss, with gradient
+    metrics: dict[str, torch.Tensor]  # detached scalars, logged as ``train/<name>``
+    batch_size: int
+
+
+def agent_loss(online: nn.Module, target: nn.Module, batch: TensorDictBase, hp) -> AgentLossOutput:
+    """The agent's whole training loss of one replay batch (what ``DQNAgent.training_step`` and the
+    bench's bare-PyTorch parity loop both minimise).
+
+    ``hp``: the agent's hyperparameters (a mapping with ``td_weight``, ``gamma``, ``double_dqn``,
+    ``loss_function``, ``reward_scale``, ``expert_weight``, ``expert_margin``, ``expert_loss``,
+    ``expert_value_weight``):
+
+        loss = td_weight x TD loss (:func:`double_dqn_loss`; skipped at td_weight 0)
+             + expert_weight x (large-margin loss on ``expert_action``, or with expert_loss
+               "dpv_regression" the DPV regression on ``expert_dpv``)
+    """
+    expert = batch.get("expert_action", None)
+    metrics: dict[str, torch.Tensor] = {}
+    if hp["td_weight"] > 0:
+        out = double_dqn_loss(
+            online,
+            target,
+            batch,
+            gamma=hp["gamma"],
+            double_dqn=hp["double_dqn"],
+            loss_function=hp["loss_function"],
+            reward_scale=hp["reward_scale"],
+        )
+        q_all, loss = out.q_all, hp["td_weight"] * out.loss
+        n = out.q_taken.shape[0]
+        metrics["td_loss"] = out.loss.detach()
+        metrics["q_mean"] = out.q_taken.mean()
+        metrics["target_mean"] = out.target.mean()
+        metrics["td_abs_mean"] = out.td_error.abs().mean()
+    else:  # pure imitation: no TD target to compute
+        if expert is None:
+            from fuelrl.errors import InputError
+
+            raise InputError("model.td_weight 0 needs expert labels: set data.env.expert: dpv")
+        q_all = online(batch["observation"], batch.get("budget_left", None))
+        n = q_all.shape[0]
+        loss = q_all.sum() * 0.0
+        taken = q_all.gather(-1, batch["action"].reshape(n, 1).long()).squeeze(-1)
+        metrics["q_mean"] = taken.detach().float().mean()
+    if hp["expert_weight"] > 0 and expert is not None:
+        mask = batch["action_mask"].reshape(n, -1)
+        margin, agree = large_margin_loss(q_all, expert.reshape(-1), mask, hp["expert_margin"])
+        if hp.get("expert_loss", "margin") == "dpv_regression":
+            regression = dpv_regression_loss(
+                q_all, batch["expert_dpv"].reshape(n, -1), mask, hp.get("expert_value_weight", 0.0)
+            )
+            loss = loss + hp["expert_weight"] * regression
+            metrics["expert_dpv_mse"] = regression.detach()
+        else:
+            loss = loss + hp["expert_weight"] * margin
+        metrics["expert_margin_loss"] = margin.detach()
+        metrics["expert_agreement"] = agree
+    metrics["loss"] = loss.detach()
+    return AgentLossOutput(loss=loss, metrics=metrics, batch_size=n)

@@ -57,7 +57,6 @@ Progress: on a terminal (stderr a TTY) a progress bar counts breaks placed again
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -73,6 +72,7 @@ from fuelrl.baselines.agent_checkpoint import (
 from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
 from fuelrl.baselines.local_q import LocalQ, _one_thread, receptive_radius, supports_local_rescoring
 from fuelrl.errors import InputError
+from fuelrl.progress import Progress
 
 #: landscapes up to this many cells are scored in one pass (networks without attention)
 MAX_WHOLE_CELLS = 1024 * 1024
@@ -134,38 +134,6 @@ def _windows(n: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
 
 
 # ------------------------------------------------------------------ local rescoring (exact updates)
-
-
-class _Progress:
-    """Breaks placed / budget as a tqdm bar on a terminal; silent otherwise (or without tqdm)."""
-
-    def __init__(self, total: int, label: str, enabled: bool | None):
-        enabled = sys.stderr.isatty() if enabled is None else bool(enabled)
-        self.bar = None
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:  # pragma: no cover - tqdm comes with lightning
-                return
-            import shutil
-
-            cols = shutil.get_terminal_size((100, 24)).columns
-            self.bar = tqdm(
-                total=int(total),
-                desc=f"{label} breaks",
-                unit="break",
-                file=sys.stderr,
-                ncols=cols if cols >= 40 else 100,  # a pty with no size reports 0 columns
-                mininterval=0.5,
-            )
-
-    def update(self, n: int = 1) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class _Argmax:
@@ -469,7 +437,7 @@ class AgentPlanner(GreedyPlanner):
     def place(self, problem: PlanningProblem) -> tuple[np.ndarray, int, dict[str, Any]]:
         if not self.sequential:
             return super().place(problem)
-        progress = _Progress(problem.budget_cells, self.label, self.progress)
+        progress = Progress(problem.budget_cells, f"{self.label} breaks", "break", self.progress)
         try:
             with torch.no_grad():
                 if self.local:
@@ -478,7 +446,7 @@ class AgentPlanner(GreedyPlanner):
         finally:
             progress.close()
 
-    def _place_full(self, problem: PlanningProblem, progress: _Progress):
+    def _place_full(self, problem: PlanningProblem, progress: Progress):
         """One whole network pass per break (``rescore="full"``), budget_left updated per break."""
         rng = problem.generator(self.salt)
         h, w = problem.shape
@@ -505,7 +473,7 @@ class AgentPlanner(GreedyPlanner):
         info = {"sequential": True, "rescore": "full", "network_passes": placed}
         return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, info
 
-    def _place_local(self, problem: PlanningProblem, progress: _Progress):
+    def _place_local(self, problem: PlanningProblem, progress: Progress):
         """Local rescoring (``rescore="local"``, see the module docstring)."""
         rng = problem.generator(self.salt)
         h, w = problem.shape

@@ -5,12 +5,20 @@ set and a simulator backend) into a :class:`Plan`: a bool break mask on the land
 
 Every planner follows the same rules, enforced here and not by each policy:
 
-* breaks go only on **legal** cells: valid, burnable (not a non-burnable fuel model) and not the
-  ignition cell of a planning fire (treating an ignition cell of the planning set would "stop" that
-  fire at no cost and tell nothing about other fires; FireEnv keeps them out of its action mask for
-  the same reason);
-* never more than ``budget_cells`` breaks: the budget is a fraction of the burnable cells, rounded
-  down (:func:`budget_cells`);
+* breaks go only on **legal** cells: valid, burnable (not a non-burnable fuel model), treatable
+  (``treatable``: ``--treatable`` / ``--untreatable``) and not the ignition cell of a planning fire
+  (treating an ignition cell of the planning set would "stop" that fire at no cost and tell nothing
+  about other fires; FireEnv keeps them out of its action mask for the same reason);
+* never more than ``budget_cells`` breaks and never more than ``budget_cost`` of ``cost`` (default 1
+  per cell, so the two agree): :func:`resolve_budget` turns ``--budget`` (a fraction of the total
+  cost of the treatable burnable cells, rounded down to whole cells at unit cost), ``--budget-ha``
+  or ``--budget-cost`` into both; a planner that does not look at costs is cut at the first break
+  that no longer fits (:meth:`Planner.plan`);
+* planners choose by **benefit per cost** (:func:`pick_cells`), optionally in compact units of
+  ``min_unit_cells`` cells (``--min-unit-ha``), and with ``stop_gain`` stop spending when the last
+  round of units saved less than that per unit on the planning fires (``--stop-when-no-gain``);
+* the objective is the expected burned area, or with ``values`` the expected value burned (value x
+  burn probability): :meth:`PlanningProblem.expected_loss`;
 * greedy planners place breaks **sequentially**: score the legal cells, take the ``k`` best, grow the
   planning fires again with the breaks so far, rescore, ... (``k = recompute_every``). Ties are
   broken by a seeded random order, so a plan depends on its inputs and seed only.
@@ -34,29 +42,15 @@ import numpy as np
 import torch
 
 from fuelrl import distributed
+from fuelrl.baselines.budget import Budget, budget_cells, fits, resolve_budget  # noqa: F401 (re-exported)
+from fuelrl.baselines.selection import grow_unit, pick_cells, top_k_legal  # noqa: F401 (re-exported)
 from fuelrl.errors import InputError
+from fuelrl.progress import Progress
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
 from fuelrl.simulators.fields import SpreadFields
 
 #: recomputations of the score map a greedy planner makes over its budget by default
 DEFAULT_RECOMPUTES = 20
-
-
-def budget_cells(burnable_cells: int, fraction: float) -> int:
-    """Breaks allowed for ``fraction`` of ``burnable_cells``: rounded down, so it is never exceeded.
-
-    Raises :class:`InputError` when ``fraction`` is outside (0, 1] or gives less than one cell.
-    """
-    fraction = float(fraction)
-    if not (0.0 < fraction <= 1.0) or math.isnan(fraction):
-        raise InputError(f"--budget must be a fraction of the burnable cells in (0, 1], got {fraction:g}")
-    n = math.floor(fraction * int(burnable_cells) + 1e-9)
-    if n < 1:
-        raise InputError(
-            f"--budget {fraction:g} of {burnable_cells} burnable cells is less than one cell; "
-            "raise the budget"
-        )
-    return int(n)
 
 
 def default_recompute_every(budget: int, recomputes: int = DEFAULT_RECOMPUTES) -> int:
@@ -78,6 +72,14 @@ class PlanningProblem:
         recompute_every: breaks placed between two recomputations of a greedy planner's scores.
         seed: seed of the planner's own randomness (random order, tie breaks).
         legal: bool [H, W], cells a break may go on (see the module docstring).
+        values: float [H, W] value at risk per cell (None: every cell counts its area in ha).
+        cost: float [H, W] cost of treating each cell (None: 1 per cell).
+        treatable: bool [H, W] cells a break may go on (None: all).
+        budget_cost: the most the plan may spend (None: ``budget_cells`` at unit cost).
+        min_unit_cells: breaks are placed in units of this many cells (1: single cells).
+        unit_shape: "patch" (compact 4-connected units) or "line" (lines across the fire paths).
+        stop_gain: stop when the last round saved less than this per unit and planning fire (in ha,
+            or in the values' units with ``values``); None: spend the whole budget.
     """
 
     landscape: Any
@@ -87,23 +89,41 @@ class PlanningProblem:
     budget_cells: int
     recompute_every: int
     seed: int
+    values: np.ndarray | None = None
+    cost: np.ndarray | None = None
+    treatable: np.ndarray | None = None
+    budget_cost: float | None = None
+    min_unit_cells: int = 1
+    stop_gain: float | None = None
+    unit_shape: str = "patch"
     legal: np.ndarray = field(init=False)
     _prepared: PreparedFires | None = field(init=False, default=None, repr=False)
+    _last: tuple[bytes, SimulationResult] | None = field(init=False, default=None, repr=False)
     _local_prepared: PreparedFires | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         h, w = self.landscape.shape
         legal = np.asarray(self.landscape.burnable, dtype=bool).copy()
+        if self.treatable is not None:
+            legal &= np.asarray(self.treatable, dtype=bool)
+        if self.cost is not None:
+            legal &= np.isfinite(self.cost) & (np.asarray(self.cost) > 0)
         ign = self.scenarios.ignition_cell.detach().cpu().numpy().reshape(-1)
         legal.reshape(-1)[ign] = False
         self.legal = legal
         n_legal = int(legal.sum())
         if n_legal < 1:
-            raise InputError(f"{self.landscape.source}: no burnable cell can take a break")
+            raise InputError(f"{self.landscape.source}: no burnable, treatable cell can take a break")
         if self.budget_cells < 1:
             raise InputError(f"budget_cells must be >= 1, got {self.budget_cells}")
         # the few burnable cells that are planning ignitions cannot be treated
         self.budget_cells = min(int(self.budget_cells), n_legal)
+        if self.budget_cost is None:
+            self.budget_cost = float(self.budget_cells) if self.cost is None else math.inf
+        if self.unit_shape not in ("patch", "line"):
+            raise InputError(f"--unit-shape must be 'patch' or 'line', got {self.unit_shape!r}")
+        if self.min_unit_cells < 1:
+            raise InputError(f"--min-unit-ha must give units of >= 1 cell, got {self.min_unit_cells}")
         if self.recompute_every < 1:
             raise InputError(f"--recompute-every must be >= 1 break, got {self.recompute_every}")
         if tuple(self.tiles.shape) != (1, h, w):
@@ -112,6 +132,27 @@ class PlanningProblem:
     @property
     def shape(self) -> tuple[int, int]:
         return self.landscape.shape
+
+    @property
+    def cell_cost(self) -> np.ndarray:
+        """float64 [H, W]: the cost of treating each cell (1 per cell without a cost raster)."""
+        if self.cost is None:
+            return np.ones(self.shape, dtype=np.float64)
+        return np.where(self.legal, np.asarray(self.cost, dtype=np.float64), np.inf)
+
+    def spent(self, breaks: np.ndarray) -> float:
+        """The cost of the treated cells of ``breaks``."""
+        b = np.asarray(breaks, dtype=bool)
+        return float(b.sum()) if self.cost is None else float(np.asarray(self.cost, np.float64)[b].sum())
+
+    def expected_loss(self, breaks: np.ndarray) -> float:
+        """The objective on the planning fires with ``breaks``: expected burned area per fire (ha)
+        or, with ``values``, expected value burned per fire (value x burn probability, summed)."""
+        counts = self.burn_counts(breaks).astype(np.float64)
+        fires = max(1, self.scenarios.shape[1])
+        if self.values is None:
+            return float(counts.sum()) * self.landscape.cell_area_ha / fires
+        return float((counts * np.asarray(self.values, np.float64)).sum()) / fires
 
     @property
     def prepared(self) -> PreparedFires | None:
@@ -125,11 +166,17 @@ class PlanningProblem:
     def simulate(self, breaks: np.ndarray) -> SimulationResult:
         """Grow the planning fires with ``breaks`` (bool [H, W]) treated (the same result as
         ``backend.simulate``, reusing the prepared spread fields)."""
+        key = np.packbits(np.asarray(breaks, dtype=bool)).tobytes()
+        if self._last is not None and self._last[0] == key:  # a greedy round's score and its gain
+            return self._last[1]
         b = torch.as_tensor(np.asarray(breaks, dtype=bool)[None], device=self.backend.device)
         prepared = self.prepared
         if prepared is None:
-            return self.backend.simulate(self.tiles, b, self.scenarios)
-        return self.backend.simulate_prepared(prepared, b)
+            result = self.backend.simulate(self.tiles, b, self.scenarios)
+        else:
+            result = self.backend.simulate_prepared(prepared, b)
+        self._last = (key, result)
+        return result
 
     def local_range(self) -> tuple[int, int]:
         """[start, stop) of the planning fires this rank grows (all of them in one process)."""
@@ -223,8 +270,16 @@ class Planner(abc.ABC):
     def plan(self, problem: PlanningProblem) -> Plan:
         start = time.perf_counter()
         order, recomputes, info = self.place(problem)
+        problem._last = None  # the cached simulation of the planning fires: not needed any more
         order = np.asarray(order, dtype=np.int64).reshape(-1)
         h, w = problem.shape
+        if problem.cost is not None or problem.budget_cost < order.size:
+            # a planner that does not look at costs (the agent) is cut at the first break that no
+            # longer fits the cost budget
+            c = problem.cell_cost.reshape(-1)[order]
+            fit = np.cumsum(c) <= problem.budget_cost * (1 + 1e-12)
+            cut = int(np.argmin(fit)) if not fit.all() else order.size
+            order = order[:cut]
         breaks = np.zeros(h * w, dtype=bool)
         breaks[order] = True
         breaks = breaks.reshape(h, w)
@@ -236,6 +291,8 @@ class Planner(abc.ABC):
             )
         if (breaks & ~problem.legal).any():
             raise RuntimeError(f"planner {self.name} placed a break on a cell that cannot take one")
+        info = dict(info)
+        info["cost_used"] = problem.spent(breaks)
         return Plan(
             self.name or type(self).__name__,
             breaks,
@@ -244,21 +301,6 @@ class Planner(abc.ABC):
             time.perf_counter() - start,
             info,
         )
-
-
-def top_k_legal(scores: np.ndarray, available: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Flat indices of the ``k`` available cells of highest score; ties broken by a random order
-    from ``rng`` (so equal scores, e.g. cells no fire reaches, are taken in a seeded random order)."""
-    flat = np.asarray(scores, dtype=np.float64).reshape(-1)
-    cand = np.flatnonzero(np.asarray(available, dtype=bool).reshape(-1))
-    if cand.size == 0 or k < 1:
-        return np.zeros(0, dtype=np.int64)
-    tie = rng.permutation(cand.size)
-    vals = flat[cand]
-    vals = np.where(np.isfinite(vals), vals, -np.inf)
-    # sort by score descending, then by the random tie order
-    order = np.lexsort((tie, -vals))
-    return cand[order[: min(k, cand.size)]]
 
 
 class GreedyPlanner(Planner):
@@ -280,14 +322,33 @@ class GreedyPlanner(Planner):
         breaks = np.zeros((h, w), dtype=bool)
         order: list[np.ndarray] = []
         placed = recomputes = 0
+        spent = 0.0
+        info: dict[str, Any] = {}
+        loss = problem.expected_loss(breaks) if problem.stop_gain is not None else None
+        show = None if distributed.is_main() else False  # on a terminal, rank 0 only
+        bar = Progress(problem.budget_cells, f"{self.name} breaks", "break", show, leave=False)
         while placed < problem.budget_cells:
             score = self.scores(problem, breaks, placed)
             recomputes += 1
+            bar.set_postfix(recomputations=recomputes)
             k = min(problem.recompute_every, problem.budget_cells - placed)
-            pick = top_k_legal(score, problem.legal & ~breaks, k, rng)
+            pick, units = pick_cells(score, problem, breaks, k, rng, spent)
             if pick.size == 0:
                 break
             breaks.reshape(-1)[pick] = True
+            if loss is not None:
+                after = problem.expected_loss(breaks)
+                gain = (loss - after) / max(units, 1)
+                if gain < problem.stop_gain:  # this round saved too little: undo it and stop
+                    breaks.reshape(-1)[pick] = False
+                    info["stopped_no_gain"] = True
+                    info["last_gain_per_unit"] = float(gain)
+                    break
+                loss = after
             order.append(pick)
+            info["units"] = info.get("units", 0) + units
             placed += pick.size
-        return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, {}
+            spent += float(problem.cell_cost.reshape(-1)[pick].sum())
+            bar.update(pick.size)
+        bar.close()
+        return (np.concatenate(order) if order else np.zeros(0, np.int64)), recomputes, info

@@ -26,10 +26,10 @@ from fuelrl.baselines import (
     HEURISTICS,
     Plan,
     PlanningProblem,
-    budget_cells,
     default_recompute_every,
     make_planner,
 )
+from fuelrl.baselines.budget import Budget, resolve_budget
 from fuelrl.baselines.scoring import (
     burned_ha_of,
     describe_fires,
@@ -57,26 +57,45 @@ class LandscapeRun:
     untreated_bp: np.ndarray
     plans: dict[str, Plan] = field(default_factory=dict)
     burned_ha: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the budget every policy got, and the planner inputs (values, cost, masks), if any
+    budget: Budget | None = None
+    inputs: Any = None
+    #: value burned per held-out fire (the values raster's units), with ``inputs.values``
+    untreated_value: np.ndarray | None = None
+    value_burned: dict[str, np.ndarray] = field(default_factory=dict)
     burn_probability: dict[str, np.ndarray] = field(default_factory=dict)
     scored_fingerprints: dict[str, str] = field(default_factory=dict)
+    #: the landscape's gridded weather (:class:`fuelrl.landscape.weather_grids.GriddedWeather`), if any
+    weather_grids: Any = None
+    #: the held-out fires [1, F] and the landscape's tiles (treatment units are scored on them)
+    scoring: Any = None
+    tiles: Any = None
 
 
 def simulate_split(
-    backend: Any, tiles: Any, breaks: np.ndarray, scenarios: Any
-) -> tuple[np.ndarray, np.ndarray]:
+    backend: Any, tiles: Any, breaks: np.ndarray, scenarios: Any, values: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(burned ha per fire float64 [F], burn counts int64 [H, W]) of the [1, F] ``scenarios`` grown
     with ``breaks``; this rank grows its block of fires (:func:`fuelrl.distributed.fire_range`),
-    and the results of all ranks are combined exactly (one process: all fires)."""
+    and the results of all ranks are combined exactly (one process: all fires). With ``values``
+    [H, W], a third array: the value burned per fire (float64 [F])."""
     start, stop = distributed.fire_range(scenarios.shape[1])
     h, w = tiles.shape[1:]
+    value = np.zeros(0, np.float64)
     if stop > start:
         result = simulate_plan(backend, tiles, breaks, distributed.fire_slice(scenarios, start, stop))
         burned = burned_ha_of(result)
         counts = result.burned[0].sum(dim=0, dtype=torch.int64).cpu().numpy()
+        if values is not None:
+            v = torch.as_tensor(np.asarray(values, np.float64), device=result.burned.device)
+            value = (result.burned[0].to(torch.float64) * v).sum(dim=(-2, -1)).cpu().numpy()
         del result
     else:
         burned, counts = np.zeros(0, np.float64), np.zeros((h, w), np.int64)
-    return distributed.gather_fires(burned), distributed.sum_counts(counts)
+    out = distributed.gather_fires(burned), distributed.sum_counts(counts)
+    if values is None:
+        return out
+    return (*out, distributed.gather_fires(value))
 
 
 def burn_probability_from_counts(counts: np.ndarray, fires: int) -> np.ndarray:
@@ -101,9 +120,25 @@ def plan_and_score(
     landscape_index: int = 0,
     recompute_every: int | None = None,
     log: Any = None,
+    inputs: Any = None,
+    min_unit_ha: float | None = None,
+    stop_gain: float | None = None,
+    weather_grids: Any = None,
+    unit_shape: str = "patch",
 ) -> LandscapeRun:
-    """Plan with every planner on ``landscape`` and score on the shared held-out fires."""
-    tiles = TileBatch.stack([landscape], device=backend.device)
+    """Plan with every planner on ``landscape`` and score on the shared held-out fires.
+
+    ``budget``: a fraction of the treatable cost (float) or a :class:`Budget` (every policy gets
+    the same one). ``inputs``: a :class:`fuelrl.landscape.plan_inputs.PlanInputs` (values, cost,
+    treatable mask, ignition density) or None. ``min_unit_ha``: place breaks in compact units of at
+    least this area; ``stop_gain``: stop spending when a round saves less than this per unit and
+    planning fire; ``unit_shape``: "patch" or "line" (:class:`PlanningProblem`).
+    ``weather_grids``: the landscape's gridded weather (planning and held-out fires grow under it;
+    ``weather`` is then its distribution)."""
+    values = getattr(inputs, "values", None)
+    cost = getattr(inputs, "cost", None)
+    treatable = getattr(inputs, "treatable", None)
+    tiles = TileBatch.stack([landscape], device=backend.device, weather=[weather_grids])
     planning, scoring, info = fire_sets(
         landscape.burnable,
         weather,
@@ -111,15 +146,23 @@ def plan_and_score(
         scoring_fires=scoring_fires,
         seed=seed,
         landscape_index=landscape_index,
+        ignition_weight=getattr(inputs, "ignition_density", None),
     )
     planning, scoring = planning.to(backend.device), scoring.to(backend.device)
-    n_burnable = int(np.count_nonzero(landscape.burnable))
-    n_budget = budget_cells(n_burnable, budget)
+    if not isinstance(budget, Budget):
+        budget = resolve_budget(landscape, fraction=budget, cost=cost, treatable=treatable)
+    n_budget = budget.cells
     k = int(recompute_every) if recompute_every else default_recompute_every(n_budget)
+    unit_cells = 1
+    if min_unit_ha is not None:
+        unit_cells = max(1, int(np.ceil(float(min_unit_ha) / landscape.cell_area_ha - 1e-9)))
+        k = max(k, unit_cells)
     sha_scoring = info["scoring"]["sha256"]
     sha_planning = scenario_fingerprint(planning)
-    untreated_ha, untreated_counts = simulate_split(backend, tiles, np.zeros(landscape.shape, bool), scoring)
+    untreated = simulate_split(backend, tiles, np.zeros(landscape.shape, bool), scoring, values)
+    untreated_ha, untreated_counts = untreated[0], untreated[1]
     run = LandscapeRun(
+        weather_grids=weather_grids,
         landscape=landscape,
         budget_cells=n_budget,
         recompute_every=k,
@@ -127,11 +170,28 @@ def plan_and_score(
         scoring_fires=describe_fires(scoring, landscape),
         untreated_ha=untreated_ha,
         untreated_bp=burn_probability_from_counts(untreated_counts, scoring_fires),
+        budget=budget,
+        inputs=inputs,
+        untreated_value=untreated[2] if values is not None else None,
     )
     run.scored_fingerprints["untreated"] = scenario_fingerprint(scoring)
+    run.scoring, run.tiles = scoring, tiles
     for name, planner in planners.items():
         problem = PlanningProblem(
-            landscape, tiles, backend, planning, budget_cells=n_budget, recompute_every=k, seed=seed
+            landscape,
+            tiles,
+            backend,
+            planning,
+            budget_cells=n_budget,
+            recompute_every=k,
+            seed=seed,
+            values=values,
+            cost=cost,
+            treatable=treatable,
+            budget_cost=budget.cost,
+            min_unit_cells=unit_cells,
+            stop_gain=stop_gain,
+            unit_shape=unit_shape,
         )
         t0 = time.perf_counter()
         # every rank computed the plan; all score rank 0's (an agent's plan is not split, and a
@@ -142,7 +202,10 @@ def plan_and_score(
         before = scenario_fingerprint(scoring)
         if before != sha_scoring:
             raise PairingError(f"the held-out fires changed before scoring policy {name}")
-        burned, counts = simulate_split(backend, tiles, plan.breaks, scoring)
+        scored = simulate_split(backend, tiles, plan.breaks, scoring, values)
+        burned, counts = scored[0], scored[1]
+        if values is not None:
+            run.value_burned[name] = scored[2]
         run.scored_fingerprints[name] = before
         run.plans[name] = plan
         run.burned_ha[name] = burned
@@ -155,6 +218,38 @@ def plan_and_score(
     if len(set(run.scored_fingerprints.values())) != 1:
         raise PairingError("policies were scored on different held-out fires")
     return run
+
+
+def inputs_summary(run: LandscapeRun, name: str) -> dict[str, Any]:
+    """The planner-input part of a policy's summary: budget and what it used (cost, ha, acres), the
+    value burned per held-out fire before and after (the values raster's units), the untreatable
+    area. Keys are absent when the input they describe was not given."""
+    landscape = run.landscape
+    plan = run.plans[name]
+    cost_used = float(plan.info.get("cost_used", plan.cells))
+    out: dict[str, Any] = {
+        "cost_used": cost_used,
+        "cost_units": "cost raster units" if getattr(run.inputs, "cost", None) is not None else "cells",
+        "area_used_ha": plan.cells * landscape.cell_area_ha,
+        "area_used_acres": plan.cells * landscape.cell_area_acres,
+    }
+    if run.budget is not None:
+        out.update(run.budget.describe(landscape.cell_area_ha))
+        b = run.budget.cost
+        out["budget_used_fraction"] = cost_used / b if np.isfinite(b) and b > 0 else None
+    if "stopped_no_gain" in plan.info:
+        out["stopped_no_gain"] = bool(plan.info["stopped_no_gain"])
+    if run.inputs is not None:
+        out.update(run.inputs.describe(landscape))
+    if run.untreated_value is not None and name in run.value_burned:
+        before, after = run.untreated_value, run.value_burned[name]
+        out["value_burned_before"] = [float(v) for v in before]
+        out["value_burned_after"] = [float(v) for v in after]
+        out["value_burned_before_mean"] = float(before.mean())
+        out["value_burned_after_mean"] = float(after.mean())
+        m = float(before.mean())
+        out["value_reduction_pct"] = 100.0 * (m - float(after.mean())) / m if m > 0 else None
+    return out
 
 
 def pooled(runs: list[LandscapeRun], name: str) -> np.ndarray:
@@ -180,6 +275,13 @@ def summarize(runs: list[LandscapeRun], names: list[str], *, seed: int = 0) -> d
         s["breaks_ha"] = float(sum(r.plans[name].cells * r.landscape.cell_area_ha for r in runs))
         s["plan_seconds"] = float(sum(r.plans[name].seconds for r in runs))
         s["recomputes"] = int(sum(r.plans[name].recomputes for r in runs))
+        s["cost_used"] = float(sum(r.plans[name].info.get("cost_used", r.plans[name].cells) for r in runs))
+        if all(r.untreated_value is not None for r in runs):
+            after = np.concatenate([r.value_burned[name] for r in runs])
+            before = np.concatenate([r.untreated_value for r in runs])
+            s["value_burned_mean"] = float(after.mean())
+            s["value_burned_untreated_mean"] = float(before.mean())
+            s["value_paired_vs_untreated"] = paired_difference(after, before, seed=seed)
         s["vs_best_baseline"] = (
             {"baseline": best, **paired_difference(x, pooled(runs, best), seed=seed)}
             if best is not None and name != best
@@ -194,6 +296,7 @@ def summarize(runs: list[LandscapeRun], names: list[str], *, seed: int = 0) -> d
                 "burned_ha_mean": float(r.burned_ha[name].mean()),
                 "breaks_cells": r.plans[name].cells,
                 **{k: v for k, v in r.plans[name].info.items() if isinstance(v, int | float | str)},
+                **(inputs_summary(r, name) if r.inputs is not None or r.budget is not None else {}),
             }
             for r in runs
         ]

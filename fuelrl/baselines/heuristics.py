@@ -3,8 +3,9 @@
 * :class:`RandomPlanner` (``random``): ``budget`` cells drawn uniformly, without replacement, from
   the legal cells. What a plan is worth with no information at all.
 * :class:`BurnProbabilityPlanner` (``burn_probability``): grow the planning fires, treat the ``k``
-  legal cells that burned most often, grow them again with those breaks, ... (the "treat where it
-  burns" rule, and the expert used to prefill FireEnv's replay buffer).
+  legal cells that burned most often (with ``values``: of highest value x burn probability), grow
+  them again with those breaks, ... (the "treat where it burns" rule, and the expert used to
+  prefill FireEnv's replay buffer).
 * :class:`DPVPlanner` (``dpv``): the same loop on the downstream protection value
   (:mod:`fuelrl.baselines.dpv`): the area whose fire arrival passes through the cell, summed over
   the planning fires' minimum-travel-time trees. Finney (2007); the heuristic the deep-RL firebreak
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 
 from fuelrl import distributed
-from fuelrl.baselines.base import GreedyPlanner, Planner, PlanningProblem
+from fuelrl.baselines.base import GreedyPlanner, Planner, PlanningProblem, pick_cells
 from fuelrl.simulators.base import PreparedFires, ScenarioSet
 from fuelrl.simulators.fields import SpreadFields
 from fuelrl.simulators.trees import dpv
@@ -42,8 +43,14 @@ class RandomPlanner(Planner):
 
     def place(self, problem: PlanningProblem) -> tuple[np.ndarray, int, dict[str, Any]]:
         rng = problem.generator(0)
-        cand = np.flatnonzero(problem.legal.reshape(-1))
-        return rng.choice(cand, size=problem.budget_cells, replace=False), 0, {}
+        if problem.cost is None and problem.min_unit_cells <= 1:  # the historical draw
+            cand = np.flatnonzero(problem.legal.reshape(-1))
+            return rng.choice(cand, size=problem.budget_cells, replace=False), 0, {}
+        # random cells (or unit seeds) taken while they fit the budget: random order, not per cost
+        score = rng.random(problem.shape) * problem.cell_cost
+        breaks = np.zeros(problem.shape, dtype=bool)
+        pick, _ = pick_cells(score, problem, breaks, problem.budget_cells, rng)
+        return pick, 0, {}
 
 
 class BurnProbabilityPlanner(GreedyPlanner):
@@ -55,12 +62,16 @@ class BurnProbabilityPlanner(GreedyPlanner):
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
         fires = max(1, problem.scenarios.shape[1])
         # float32 like SimulationResult.burn_probability (the same ranking as the counts)
-        return (problem.burn_counts(breaks) / fires).astype(np.float32).astype(np.float64)
+        bp = (problem.burn_counts(breaks) / fires).astype(np.float32).astype(np.float64)
+        if problem.values is not None:  # expected value burned in the cell
+            return bp * np.asarray(problem.values, dtype=np.float64)
+        return bp
 
 
 class DPVPlanner(GreedyPlanner):
     """Greedy on the downstream protection value (ha per fire), recomputed every ``recompute_every``
-    breaks. ``value_ha`` [H, W] weights the cells protected (default: their area)."""
+    breaks. ``value_ha`` [H, W] weights the cells protected (default: their area); the problem's
+    ``values`` (``--values``), when given, take its place: DPV is then value protected per fire."""
 
     name: ClassVar[str] = "dpv"
     salt: ClassVar[int] = 3
@@ -69,8 +80,9 @@ class DPVPlanner(GreedyPlanner):
         self.value_ha = value_ha
 
     def scores(self, problem: PlanningProblem, breaks: np.ndarray, placed: int) -> np.ndarray:
+        value_ha = self.value_ha if problem.values is None else problem.values
         if distributed.active():
-            return split_dpv(problem, breaks, value_ha=self.value_ha)
+            return split_dpv(problem, breaks, value_ha=value_ha)
         result = problem.simulate(breaks)
         prepared = problem.prepared_fires()
         dev = prepared.tiles.device
@@ -78,7 +90,7 @@ class DPVPlanner(GreedyPlanner):
             prepared,
             torch.as_tensor(breaks[None], device=dev),
             result.arrival_min.to(dev),
-            value_ha=self.value_ha,
+            value_ha=value_ha,
         )
         return value[0].detach().cpu().numpy()
 

@@ -51,6 +51,31 @@ def measure(cfg: EnvConfig, num_workers: int, serial: bool, steps: int, warmup: 
     }
 
 
+def config_from_args(args: argparse.Namespace, **extra) -> EnvConfig:
+    """The env of a bench command line (``--tile-size --fires --batch-size --backend
+    --budget-fraction``), validated."""
+    return EnvConfig(
+        tile_size=args.tile_size,
+        fires_per_tile=args.fires,
+        batch_size=args.batch_size,
+        backend=args.backend,
+        budget_fraction=args.budget_fraction,
+        **extra,
+    ).validate()
+
+
+def describe_config(cfg: EnvConfig) -> str:
+    size = cfg.tile_size
+    return (
+        f"{size}x{size} tiles, {cfg.fires_per_tile} fires/tile, B={cfg.batch_size} tiles per FireEnv, "
+        f"budget {cfg.budget_fraction:g}"
+    )
+
+
+def machine_load() -> str:
+    return f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fuelrl.bench.env", description=__doc__.splitlines()[0])
     parser.add_argument("--tile-size", type=int, default=32)
@@ -68,19 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    cfg = EnvConfig(
-        tile_size=args.tile_size,
-        fires_per_tile=args.fires,
-        batch_size=args.batch_size,
-        backend=args.backend,
-        simulate_every=args.simulate_every,
-        budget_fraction=args.budget_fraction,
-    ).validate()
+    cfg = config_from_args(args, simulate_every=args.simulate_every)
     print(
-        f"FireEnv benchmark: {args.tile_size}x{args.tile_size} tiles, {args.fires} fires/tile, "
-        f"B={args.batch_size} tiles per FireEnv, budget {args.budget_fraction:g}, backend {args.backend}, "
-        f"simulate_every {args.simulate_every}, {args.steps} timed steps; {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f"FireEnv benchmark: {describe_config(cfg)}, backend {args.backend}, simulate_every "
+        f"{args.simulate_every}, {args.steps} timed steps; {machine_load()}"
     )
     variants = [
         ("FireEnv (in-process)", 0, False),

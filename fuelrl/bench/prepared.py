@@ -24,6 +24,7 @@ import types
 import torch
 
 from fuelrl import registry
+from fuelrl.bench.env import config_from_args, describe_config, machine_load
 from fuelrl.envs import EnvConfig, FireEnv
 from fuelrl.simulators.base import SimulatorBackend
 
@@ -118,17 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-fraction", type=float, default=0.01)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    cfg = EnvConfig(
-        tile_size=args.tile_size,
-        fires_per_tile=args.fires,
-        batch_size=args.batch_size,
-        backend=args.backend,
-        budget_fraction=args.budget_fraction,
-    ).validate()
+    cfg = config_from_args(args)
     print(
-        f"prepared spread fields: {args.tile_size}x{args.tile_size} tiles, {args.fires} fires/tile, "
-        f"B={args.batch_size}, budget {args.budget_fraction:g}, {args.rounds} rounds of {args.steps} steps; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+        f"prepared spread fields: {describe_config(cfg)}, {args.rounds} rounds of {args.steps} steps; "
+        f"{machine_load()}"
     )
     r = bench_env(cfg, args.steps, args.rounds)
     print(f"{'FireEnv (' + args.backend + ')':<24}{'tile steps/s':>14}")

@@ -262,22 +262,28 @@ def default_profiles(device: torch.device, quick: bool) -> tuple[str, ...]:
     return ("quickstart", "low_mem")
 
 
+#: ``fuelrl fit`` options of the smoke-test scale (``--tiny``)
+TINY_OPTIONS = (
+    "--data.env.tile_size=8",
+    "--data.env.fires_per_tile=2",
+    "--data.env.batch_size=2",
+    "--data.env.duration_min=60.0",
+    "--data.frames_per_collect=8",
+    "--data.updates_per_collect=2",
+    "--data.batch_size=8",
+)
+
+
 def _profiles(opts: BenchOptions, device: torch.device):
-    from fuelrl.bench.training import load_profile, replace_env
+    from fuelrl.bench.profiles import load_profile
 
     names = opts.profiles or (("quickstart",) if opts.tiny else default_profiles(device, opts.quick))
-    out = []
-    for name in names:
-        prof = load_profile(name, opts.configs_dir)
-        if opts.tiny:
-            prof = replace_env(prof, tile_size=8, fires_per_tile=2, batch_size=2, duration_min=60.0)
-            prof.data.update({"frames_per_collect": 8, "updates_per_collect": 2, "batch_size": 8})
-        out.append(prof)
-    return out
+    options = TINY_OPTIONS if opts.tiny else ()
+    return [load_profile(name, opts.configs_dir, device=device, options=options) for name in names]
 
 
 def bench_updates(opts: BenchOptions, device: torch.device, profiles) -> list[dict[str, Any]]:
-    from fuelrl.bench.training import update_ratio
+    from fuelrl.bench.updates import update_ratio
 
     rows = []
     for prof in profiles:
@@ -290,9 +296,7 @@ def bench_updates(opts: BenchOptions, device: torch.device, profiles) -> list[di
         else:
             warm, batches = max(5, 2 * acc), (24 * acc if heavy and device.type == "cpu" else 100)
         frames = 64 if opts.tiny else 512
-        row = update_ratio(
-            prof, device, repeats=opts.n_repeats, warmup=warm, batches=batches, replay_frames=frames
-        )
+        row = update_ratio(prof, repeats=opts.n_repeats, warmup=warm, batches=batches, replay_frames=frames)
         rows.append(row)
         _log(f"train {prof.name}: update_ratio_vs_bare {row['update_ratio_vs_bare']:.3f}")
     return rows
@@ -319,7 +323,7 @@ def bench_fits(opts: BenchOptions, device: torch.device, profiles) -> list[dict[
             "prefill_frames": min(int(prof.data.get("prefill_frames", 0)), warm // 2),
             "buffer_size": min(int(prof.data.get("buffer_size", 20_000)), 20_000),
         }
-        row = fit_run(prof, device, max_steps=steps, overrides=overrides)
+        row = fit_run(prof, max_steps=steps, overrides=overrides)
         rows.append(row)
         _log(
             f"fit {prof.name}: {rp.fmt(row['end_to_end_exp_per_s'])} exp/s end to end; first episode / "
@@ -329,14 +333,14 @@ def bench_fits(opts: BenchOptions, device: torch.device, profiles) -> list[dict[
 
 
 def bench_rss(opts: BenchOptions) -> dict[str, Any]:
-    from fuelrl.bench.training import load_profile, replace_env, rss_run
+    from fuelrl.bench.profiles import load_profile
+    from fuelrl.bench.training import rss_run
 
-    prof = load_profile("quickstart", opts.configs_dir)
     if opts.tiny:
-        prof = replace_env(prof, tile_size=8, fires_per_tile=2, batch_size=2, duration_min=60.0)
-        prof.data.update({"frames_per_collect": 8, "batch_size": 8})
+        prof = load_profile("quickstart", opts.configs_dir, options=TINY_OPTIONS)
         buffer, total = opts.rss_frames or (32, 96)
     else:
+        prof = load_profile("quickstart", opts.configs_dir)
         buffer, total = opts.rss_frames or ((1500, 4500) if opts.quick else (5000, 20000))
     row = rss_run(prof, buffer_frames=buffer, total_frames=total)
     _log(

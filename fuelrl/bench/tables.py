@@ -100,12 +100,17 @@ def _env(e: dict[str, Any]) -> str:
     )
 
 
+def _clock(t: dict[str, Any]) -> str:
+    clocks = sorted({row.get("clock", "wall") for row in t.get("updates", [])})
+    return ", ".join(clocks) or "wall"
+
+
 def _training(t: dict[str, Any]) -> str:
     out = [
-        "Training batches/s of the DQNAgent under a Lightning Trainer vs a bare PyTorch loop with the "
-        "same net, replay batches, optimizer, precision, accumulation, clipping and target update "
-        "(pairs interleaved; ratio of medians; goal >= 0.9). An optimizer step is "
-        "`accumulate_grad_batches` batches.\n",
+        "Training batches/s of the DQNAgent under the Trainer `fuelrl fit` builds for the profile vs a "
+        "bare PyTorch loop with the same net, loss, replay batches, optimizer, precision, accumulation, "
+        "clipping and target update (pairs interleaved; ratio of medians; goal >= 0.9; clock: "
+        f"{_clock(t)}). An optimizer step is `accumulate_grad_batches` batches.\n",
         md_table(
             (
                 "profile",

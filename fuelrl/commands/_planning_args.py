@@ -12,7 +12,8 @@ import shlex
 from typing import Any
 
 from fuelrl.commands import _options as opt
-from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, parse_moisture
+from fuelrl.commands import _weather
+from fuelrl.commands._sim_args import add_simulator_arguments
 from fuelrl.errors import InputError
 
 DEFAULT_FIRES = 100
@@ -23,7 +24,8 @@ def add_budget_argument(parser: argparse.ArgumentParser) -> None:
         "--budget",
         type=float,
         default=0.05,
-        help="fraction of the burnable cells that may be treated, in (0, 1] (default 0.05)",
+        help="fraction of the burnable cells that may be treated, in (0, 1] (default 0.05); with --cost "
+        "or a treatable mask: of the total cost of the treatable burnable cells",
     )
 
 
@@ -43,21 +45,7 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
     fires.add_argument(
         "--seed", type=int, default=0, help="seed of both fire sets and of the planners (default 0)"
     )
-    wx = parser.add_argument_group("weather and duration (FlamMap units; X or LOW:HIGH drawn per fire)")
-    wx.add_argument("--wind-speed", default="10", metavar="MPH", help="20-ft wind speed (default 10)")
-    wx.add_argument(
-        "--wind-from", default="225", metavar="DEG", help="azimuth the wind blows from (default 225)"
-    )
-    wx.add_argument(
-        "--moisture",
-        default=DEFAULT_MOISTURE,
-        metavar="1H,10H,100H,HERB,WOODY",
-        help=f"fuel moistures in percent (default {DEFAULT_MOISTURE})",
-    )
-    wx.add_argument(
-        "--foliar-moisture", type=float, default=100.0, metavar="PCT", help="foliar moisture (100)"
-    )
-    wx.add_argument("--duration", default="480", metavar="MIN", help="fire duration (default 480)")
+    _weather.add_weather_arguments(parser, ranges=True)
     add_simulator_arguments(parser, "device of the backend and the agent, e.g. cpu or cuda")
     planner = parser.add_argument_group("planners")
     planner.add_argument(
@@ -81,44 +69,49 @@ def parse_range(flag: str, text: str, low: float | None = None, high: float | No
     return opt.number_or_range(flag.lstrip("-").replace("-", "_"), text)
 
 
-def weather_from_args(args: argparse.Namespace) -> Any:
-    """The :class:`WeatherDistribution` the flags describe."""
-    from fuelrl.simulators.scenarios import WeatherDistribution
-
-    wind = parse_range("--wind-speed", args.wind_speed)
-    wind_from = parse_range("--wind-from", args.wind_from)
-    duration = parse_range("--duration", args.duration)
-    opt.number("foliar_moisture", args.foliar_moisture, *opt.RANGES["foliar_moisture"])
-    kw: dict[str, Any] = {}
-    if isinstance(wind_from, tuple):
-        lo, hi = wind_from
-        if hi < lo:  # e.g. 300:30 across north
-            hi += 360.0
-        kw.update(
-            wind_from_deg=None, wind_from_center_deg=(lo + hi) / 2.0, wind_from_spread_deg=(hi - lo) / 2.0
-        )
-    else:
-        kw.update(wind_from_deg=wind_from)
-    return WeatherDistribution(
-        wind_speed_20ft_mph=wind,
-        moisture_pct=tuple(parse_moisture(args.moisture)),
-        foliar_moisture_pct=args.foliar_moisture,
-        duration_min=duration,
-        **kw,
-    )
+def weather_flags(args: argparse.Namespace) -> _weather.WeatherFlags:
+    """The checked weather flags (:func:`fuelrl.commands._weather.parse_weather`, with ranges)."""
+    return _weather.parse_weather(args, ranges=True)
 
 
-def weather_description(args: argparse.Namespace) -> dict[str, Any]:
-    """The weather flags as given (JSON-ready, user units)."""
-    return {
+def weather_from_args(args: argparse.Namespace, grids: Any = None) -> Any:
+    """The :class:`WeatherDistribution` the flags describe (with a wind grid: its reference wind,
+    scaled and turned per fire as ``--wind-grid-scale`` / ``--wind-grid-turn`` say; ``grids``
+    from :meth:`WeatherFlags.read_grids` on the landscape)."""
+    flags = weather_flags(args)
+    if flags.wind_grid is not None and grids is None:
+        return None  # per landscape: landscape_weather
+    return flags.distribution(grids)
+
+
+def landscape_weather(args: argparse.Namespace, landscape: Any, weather: Any) -> tuple[Any, Any]:
+    """(weather distribution, gridded weather or ``None``) of the fires on ``landscape``:
+    ``weather`` (:func:`weather_from_args`) without grids; with grids, read on this landscape's
+    grid, and with a wind grid the distribution of its reference wind."""
+    grids = weather_grids(args, landscape)
+    if grids is None:
+        return weather, None
+    return weather_from_args(args, grids), grids
+
+
+def weather_grids(args: argparse.Namespace, landscape: Any) -> Any:
+    """The gridded weather of the flags on ``landscape``'s grid, or ``None``."""
+    return weather_flags(args).read_grids(landscape)
+
+
+def weather_description(args: argparse.Namespace, grids: Any = None) -> dict[str, Any]:
+    """The weather flags as given (JSON-ready, user units), with the grids' files and statistics."""
+    flags = weather_flags(args)
+    out = {
         "wind_speed_20ft_mph": args.wind_speed,
         "wind_from_deg": args.wind_from,
-        "moisture_pct": dict(
-            zip(("1h", "10h", "100h", "herb", "woody"), parse_moisture(args.moisture), strict=True)
-        ),
+        "moisture_pct": flags.describe()["moisture_pct"],
         "foliar_moisture_pct": args.foliar_moisture,
         "duration_min": args.duration,
     }
+    described = flags.describe(grids)
+    out.update({k: v for k, v in described.items() if k.startswith(("wind_grid", "grids"))})
+    return out
 
 
 def fire_counts(args: argparse.Namespace) -> tuple[int, int]:
@@ -159,6 +152,16 @@ _SHARED = (
     "treatment_fuel_model",
     "recompute_every",
     "agent_tile_size",
+    # planner inputs (fuelrl.commands._plan_inputs)
+    "values",
+    "cost",
+    "treatable",
+    "untreatable",
+    "budget_ha",
+    "budget_cost",
+    "min_unit_ha",
+    "stop_when_no_gain",
+    "ignition_density",
 )
 
 
@@ -174,5 +177,6 @@ def command_line(command: str, positional: list[str], args: argparse.Namespace, 
     for name in ("units", "cell_size"):
         if getattr(args, name, None) is not None:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    words += _weather.command_words(args)
     words += ["--out", str(args.out)]
     return " ".join(shlex.quote(w) for w in words)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from fuelrl.commands._weather import DEFAULT_MOISTURE, parse_moisture  # noqa: F401  (one definition)
 from fuelrl.errors import InputError
-
-DEFAULT_MOISTURE = "6,7,8,60,90"
 
 
 def default_backend_name() -> str:
@@ -16,20 +15,6 @@ def default_backend_name() -> str:
     import torch
 
     return "torch" if torch.cuda.is_available() else "threaded"
-
-
-def parse_moisture(text: str) -> list[float]:
-    """``--moisture 1H,10H,100H,HERB,WOODY`` in percent -> five floats; InputError otherwise."""
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 5 or not all(1.0 <= v <= 400.0 for v in values):
-        raise InputError(
-            "--moisture must be 5 comma-separated percentages (1H,10H,100H,HERB,WOODY) in 1..400, "
-            f"got {text!r}"
-        )
-    return values
 
 
 def add_simulator_arguments(parser: argparse.ArgumentParser, device_help: str) -> None:
@@ -51,13 +36,20 @@ def add_simulator_arguments(parser: argparse.ArgumentParser, device_help: str) -
     )
 
 
-def make_backend(args: argparse.Namespace) -> Any:
-    """The backend the flags name (or the default), with the model options; ``.public_name`` set."""
+def make_backend(args: argparse.Namespace, *, gridded_weather: bool = False) -> Any:
+    """The backend the flags name (or the default), with the model options; ``.public_name`` set.
+    ``gridded_weather``: the run has per-cell weather, which the backend must take (InputError
+    naming it otherwise)."""
     from fuelrl import registry
     from fuelrl.simulators.base import SimulationOptions
 
     name = args.backend or default_backend_name()
     cls = registry.get(name)  # unknown name: InputError listing the others
+    if gridded_weather and not getattr(cls, "gridded_weather", False):
+        raise InputError(
+            f"--backend {name} does not take gridded weather (--wind-grid or raster --moisture); "
+            "use numpy, threaded or torch"
+        )
     options = SimulationOptions(
         conventions=args.conventions,
         crown_fire=not args.no_crown_fire,

@@ -1,6 +1,19 @@
-"""`fuelrl behave`: a BehavePlus-style batch calculator, surface and crown fire for each row of a CSV.
+"""`fuelrl behave`: BehavePlus-style fire behaviour for each row of a CSV, or for every cell of a landscape.
 
-Input columns (one row per case; units in the names):
+Two modes:
+
+  fuelrl behave --input conditions.csv --output results.csv      (batch calculator, below)
+  fuelrl behave LANDSCAPE --out DIR [weather flags]               (FlamMap-style basic run:
+      spread_rate.tif, flame_length.tif, fireline_intensity.tif, crown_state.tif,
+      max_spread_dir.tif, midflame_wind.tif; see fuelrl.commands.behave_map and docs/science.md)
+
+Examples::
+
+    fuelrl behave ../shared/data/landscapes/flammap_testmtt_19545/19545.lcp --wind-speed 36 \\
+        --wind-from 299 --moisture 3,4,10,53,131 --conventions flammap --out runs/behave_testmtt
+    fuelrl behave synthetic:seed=7,size=96 --wind-speed 20 --moisture 4,6,13,30,60 --out runs/behave_syn
+
+Batch calculator input columns (one row per case; units in the names):
 
   fuel_model            GR1 ... SB4, FM1 ... FM13, NB1/2/3/8/9, or a number (101-204, 1-13, 91-99)
   m1h_pct m10h_pct m100h_pct   dead fuel moistures, % of dry weight (0-100]
@@ -72,30 +85,23 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "canopy_bulk_density_kg_m3": (0.0, 2.0, True),
     "foliar_moisture_pct": (0.0, 400.0, False),
 }
-OUTPUT_COLUMNS = (
-    "ros_head_m_min",
-    "ros_head_ch_h",
-    "direction_max_deg",
-    "effective_wind_mph",
-    "lw_ratio",
-    "reaction_intensity_kw_m2",
-    "reaction_intensity_btu_ft2_min",
-    "fireline_intensity_kw_m",
-    "fireline_intensity_btu_ft_s",
-    "flame_length_m",
-    "flame_length_ft",
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", required=True, type=Path, help="conditions CSV, one case per row")
-    parser.add_argument("--output", required=True, type=Path, help="results CSV to write")
+    from fuelrl.commands.behave_map import add_map_arguments
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("\n", 2)[2]
+
+    parser.add_argument("--input", type=Path, help="batch mode: conditions CSV, one case per row")
+    parser.add_argument("--output", type=Path, help="batch mode: results CSV to write")
     parser.add_argument(
         "--conventions",
         choices=CONVENTIONS,
         default="behave",
         help="behave: BehavePlus 5 (wind limit, Behave L/W); flammap: FlamMap 6 / FARSITE (default behave)",
     )
+    add_map_arguments(parser)
 
 
 def _number(path: Path, row: int, column: str, text: str | None) -> float:
@@ -250,6 +256,25 @@ def write_results(
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "landscape", None) is not None:
+        if args.input is not None or args.output is not None:
+            raise InputError(
+                f"give a LANDSCAPE ({args.landscape}) with --out DIR, or --input CSV with --output CSV, "
+                "not both"
+            )
+        from fuelrl.commands.behave_map import run_map
+
+        return run_map(args)
+    if args.input is None or args.output is None:
+        raise InputError(
+            "give --input CONDITIONS.csv and --output RESULTS.csv (batch mode), "
+            "or a LANDSCAPE and --out DIR (landscape mode)"
+        )
+    if args.out is not None:
+        raise InputError(
+            "--out is for the landscape mode (fuelrl behave LANDSCAPE --out DIR); "
+            "the batch mode writes --output"
+        )
     header, rows, cols, has_canopy = read_conditions(args.input)
     results = compute(cols, has_canopy, args.conventions)
     write_results(args.output, header, rows, results)

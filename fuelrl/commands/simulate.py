@@ -12,9 +12,10 @@ Examples::
 
 Units are FlamMap's: 20-ft wind in mph, the azimuth it blows from in degrees, moistures and foliar
 moisture in percent, duration in minutes; ignitions in the landscape's CRS. Outputs (all GeoTIFFs on
-the input's exact grid): arrival_time.tif (one fire only), burn_probability.tif, summary.json and
-burn_probability.png. Fires run in chunks of --fires-per-chunk (default: what fits in about 1 GB),
-so memory does not grow with --fires; the burn counts are summed over the chunks. See
+the input's exact grid): arrival_time.tif and arrival_time.png (one fire only),
+burn_probability.tif, summary.json and burn_probability.png. Fires run in chunks of
+--fires-per-chunk (default: what fits in about 1 GB), so memory does not grow with --fires; the
+burn counts are summed over the chunks. See
 docs/simulation.md. Launched as several processes (``torchrun --nproc_per_node N -m fuelrl.cli
 simulate ...`` or ``srun``), each grows its block of the fires and rank 0 writes the same outputs
 one process would (docs/scaling.md).
@@ -23,7 +24,6 @@ one process would (docs/scaling.md).
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ import torch
 
 from fuelrl import distributed
 from fuelrl.commands import _options as opt
-from fuelrl.commands._sim_args import DEFAULT_MOISTURE, add_simulator_arguments, make_backend, parse_moisture
+from fuelrl.commands import _plan_inputs as pi
+from fuelrl.commands import _weather
+from fuelrl.commands._sim_args import add_simulator_arguments, make_backend
 from fuelrl.errors import InputError
 
 #: bytes of backend memory per cell and fire (arrival times, spread rates, work arrays; measured
@@ -62,28 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fires", type=int, help=f"draw N random ignitions on burnable cells instead (1..{opt.MAX_FIRES:,})"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random ignitions (default 0)")
+    pi.add_ignition_argument(parser)
     parser.add_argument(
         "--breaks", type=Path, help="GeoTIFF on the landscape's grid; non-zero cells are fuel breaks"
     )
-    wx = parser.add_argument_group("weather and duration (FlamMap units)")
-    wx.add_argument(
-        "--wind-speed", type=float, default=10.0, metavar="MPH", help="20-ft wind speed (default 10)"
-    )
-    wx.add_argument(
-        "--wind-from", type=float, default=225.0, metavar="DEG", help="azimuth the wind blows from (225)"
-    )
-    wx.add_argument(
-        "--moisture",
-        default=DEFAULT_MOISTURE,
-        metavar="1H,10H,100H,HERB,WOODY",
-        help=f"fuel moistures in percent (default {DEFAULT_MOISTURE})",
-    )
-    wx.add_argument(
-        "--foliar-moisture", type=float, default=100.0, metavar="PCT", help="foliar moisture (100)"
-    )
-    wx.add_argument(
-        "--duration", type=float, default=480.0, metavar="MIN", help="fire duration (default 480)"
-    )
+    _weather.add_weather_arguments(parser, ranges=False)  # --wind-speed/--wind-from or --wind-grid, ...
     add_simulator_arguments(parser, "device for the backend, e.g. cpu or cuda (default: the backend's)")
     parser.add_argument(
         "--fires-per-chunk",
@@ -103,15 +88,20 @@ def fires_per_chunk(shape: tuple[int, int], fires: int, requested: int | None = 
     return max(1, min(fires, CHUNK_BUDGET_BYTES // per_fire))
 
 
-def simulate_chunked(backend, tiles, breaks_t, ign: np.ndarray, weather: dict[str, Any], chunk: int):
+def simulate_chunked(
+    backend, tiles, breaks_t, ign: np.ndarray, weather: dict[str, Any], chunk: int, flames: Any = None
+):
     """Run the fires ``ign`` [F] in chunks; returns (burn counts [H, W] int64, burned ha [F],
-    arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is."""
+    arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is.
+    ``flames`` (a :class:`~fuelrl.simulators.companions.FlameStats`) counts each chunk's flame lengths."""
+    from fuelrl.progress import Progress
     from fuelrl.simulators.scenarios import make_scenarios
 
     n = len(ign)
     counts = None
     burned = np.empty(n, dtype=np.float64)
     first_arrival = None
+    bar = Progress(n, "fires", "fire", enabled=None if distributed.is_main() else False, leave=False)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         scenarios = make_scenarios(ign[None, start:stop], device=backend.device, **weather)
@@ -120,9 +110,13 @@ def simulate_chunked(backend, tiles, breaks_t, ign: np.ndarray, weather: dict[st
         chunk_counts = torch.isfinite(arrival).sum(dim=0, dtype=torch.int64).cpu().numpy()
         counts = chunk_counts if counts is None else counts + chunk_counts
         burned[start:stop] = result.burned_ha[0].detach().cpu().double().numpy()
+        if flames is not None:
+            flames.add(arrival, scenarios)
         if first_arrival is None:
             first_arrival = arrival[0].detach().cpu().numpy().copy()
         del result, arrival, scenarios
+        bar.update(stop - start)
+    bar.close()
     return counts, burned, first_arrival
 
 
@@ -165,7 +159,8 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
         ign = np.asarray(cells, dtype=np.int64)
     elif args.fires is not None:
         sampler = ScenarioSampler(WeatherDistribution(), fires=args.fires, seed=args.seed)
-        ign = sampler.sample(landscape.burnable).ignition_cell.numpy()[0]
+        weight = pi.ignition_density(args, landscape)
+        ign = sampler.sample(landscape.burnable, ignition_weight=weight).ignition_cell.numpy()[0]
     else:
         raise InputError("say where fires start: --ignition X Y (repeatable) or --fires N [--seed S]")
     described = []
@@ -178,119 +173,74 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
     return ign, described
 
 
-def run(args: argparse.Namespace) -> int:
-    from fuelrl.landscape import open_landscape, write_geotiff
-    from fuelrl.outputs import atomic_output_dir, write_json
-    from fuelrl.simulators.base import ACRES_PER_HA, TileBatch
-    from fuelrl.viz import save_map
-
-    moisture = parse_moisture(args.moisture)  # every range: fuelrl.commands._options.check_shared
-    landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
-    h, w = landscape.shape
-    breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
-    ign, ignitions = _ignitions(args, landscape)
-    backend = make_backend(args)  # unknown name or device: InputError
-    options = backend.options
-    tiles = TileBatch.stack([landscape], device=backend.device)
-    weather = {
-        "wind_speed_20ft_mph": args.wind_speed,
-        "wind_from_deg": args.wind_from,
-        "moisture_pct": moisture,
-        "foliar_moisture_pct": args.foliar_moisture,
-        "duration_min": args.duration,
-    }
+def _grow(
+    backend, tiles, breaks: np.ndarray, ign: np.ndarray, weather: dict[str, Any], chunk: int, flames=None
+):
+    """(burn counts, burned ha per fire, first fire's arrival, seconds) of all the fires: this
+    process grows its block (:func:`fuelrl.distributed.fire_range`), the results are combined."""
+    h, w = breaks.shape
     breaks_t = torch.as_tensor(breaks[None], device=backend.device)
-    n = len(ign)
-    chunk = fires_per_chunk((h, w), n, args.fires_per_chunk)
-
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     start = time.perf_counter()
-    lo, hi = distributed.fire_range(n)  # this process's block of the fires (all of them in one)
-    counts, burned_ha, first_arrival = simulate_chunked(backend, tiles, breaks_t, ign[lo:hi], weather, chunk)
+    lo, hi = distributed.fire_range(len(ign))  # this process's block of the fires (all of them in one)
+    counts, burned_ha, first_arrival = simulate_chunked(
+        backend, tiles, breaks_t, ign[lo:hi], weather, chunk, flames
+    )
+    if flames is not None:  # conditional flame length and flame-length probabilities of all fires
+        flames.combined(distributed.all_gather(flames.state()))
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     counts = distributed.sum_counts(np.zeros((h, w), np.int64) if counts is None else counts)
     burned_ha = distributed.gather_fires(burned_ha)
-    sim_seconds = time.perf_counter() - start
+    return counts, burned_ha, first_arrival, time.perf_counter() - start
+
+
+def run(args: argparse.Namespace) -> int:
+    from fuelrl.landscape import open_landscape
+    from fuelrl.reports.simulate import simulation_message, simulation_summary, write_simulation
+    from fuelrl.simulators.base import TileBatch
+
+    flags = _weather.parse_weather(args, ranges=False)  # scalar weather or raster paths, checked
+    landscape = open_landscape(args.landscape, **opt.landscape_kwargs(args))
+    h, w = landscape.shape
+    breaks = read_breaks(args.breaks, landscape) if args.breaks else np.zeros((h, w), bool)
+    ign, ignitions = _ignitions(args, landscape)
+    grids = flags.read_grids(landscape)  # gridded weather on the landscape's grid, or None
+    backend = make_backend(args, gridded_weather=grids is not None)  # unknown name or device: InputError
+    tiles = TileBatch.stack([landscape], device=backend.device, weather=[grids])
+    weather = flags.scenario_weather(grids)  # with a wind grid: its reference wind (docs/simulation.md)
+    n = len(ign)
+    chunk = fires_per_chunk((h, w), n, args.fires_per_chunk)
+    from fuelrl.simulators.companions import FlameStats
+
+    breaks_t = torch.as_tensor(breaks[None], device=backend.device)
+    flames = FlameStats(tiles, breaks_t, backend.options)
+    counts, burned_ha, first_arrival, sim_seconds = _grow(backend, tiles, breaks, ign, weather, chunk, flames)
+    sim_seconds -= flames.seconds  # fire growth only; the flame statistics are reported apart
     if not distributed.is_main():
         return 0  # rank 0 writes
 
     prob = (counts / n).astype(np.float32)
-    summary = {
-        "fires": n,
-        "backend": backend.public_name,
-        "device": str(backend.device),
-        "sim_seconds": sim_seconds,
-        "burned_ha_mean": float(burned_ha.mean()),
-        "burned_ha_sd": float(burned_ha.std(ddof=1)) if n > 1 else 0.0,
-        "burned_acres_mean": float(burned_ha.mean() * ACRES_PER_HA),
-        "burned_ha_max": float(burned_ha.max()),
-        "burned_ha": [float(v) for v in burned_ha] if n <= 10_000 else None,
-        "seconds_per_fire": sim_seconds / n,
-        "fires_per_chunk": chunk,
-        "processes": distributed.world_size(),
-        "weather": {
-            "wind_speed_20ft_mph": args.wind_speed,
-            "wind_from_deg": args.wind_from,
-            "moisture_pct": dict(zip(("1h", "10h", "100h", "herb", "woody"), moisture, strict=True)),
-            "foliar_moisture_pct": args.foliar_moisture,
-        },
-        "duration_min": args.duration,
-        "options": {
-            "conventions": options.conventions,
-            "crown_fire": options.crown_fire,
-            "treatment_fuel_model": options.treatment_fuel_model,
-        },
-        "ignitions": ignitions if n <= 10_000 else None,
-        "ignition_source": "points" if args.ignition else f"random, seed {args.seed}",
-        "breaks": {
-            "file": str(args.breaks) if args.breaks else None,
-            "cells": int(breaks.sum()),
-            "ha": float(breaks.sum() * landscape.cell_area_ha),
-        },
-        "landscape": landscape.describe(),
-    }
-    with atomic_output_dir(args.out) as tmp:
-        if n == 1:
-            write_geotiff(
-                tmp / "arrival_time.tif",
-                np.where(np.isfinite(first_arrival), first_arrival, -9999.0).astype(np.float32),
-                landscape,
-                nodata=-9999.0,
-                description="fire arrival time (minutes after ignition)",
-                units="min",
-            )
-        write_geotiff(
-            tmp / "burn_probability.tif",
-            np.where(landscape.valid, prob, -1.0).astype(np.float32),
-            landscape,
-            nodata=-1.0,
-            description=f"burn probability (fraction of {n} fires burning the cell)",
-            units="fraction",
-        )
-        write_json(tmp / "summary.json", summary)
-        points = [(d["row"], d["col"], "") for d in ignitions] if n <= 50 else []
-        title = (
-            f"Burn probability, {n} fire{'s' if n > 1 else ''}, {args.duration:g} min, "
-            f"wind {args.wind_speed:g} mph from {args.wind_from:g}°"
-        )
-        save_map(
-            tmp / "burn_probability.png",
-            np.where(landscape.valid, prob, math.nan),
-            landscape,
-            title=title,
-            colorbar_label="burn probability (fraction of fires)",
-            vmin=0.0,
-            vmax=1.0,
-            cmap="YlOrRd",
-            overlays=[(breaks, "#00e5ff", "fuel breaks")],
-            points=points,
-            note=f"mean burned {summary['burned_ha_mean']:.1f} ha ({summary['burned_acres_mean']:.0f} ac)",
-        )
-    print(
-        f"{n} fire(s) on {h}x{w} cells with {backend.public_name} on {backend.device}: "
-        f"{sim_seconds:.3f} s; burned {summary['burned_ha_mean']:.1f} ha mean "
-        f"({summary['burned_acres_mean']:.0f} acres) -> {args.out}"
+    summary = simulation_summary(
+        burned_ha=burned_ha,
+        backend=backend,
+        sim_seconds=sim_seconds,
+        chunk=chunk,
+        processes=distributed.world_size(),
+        weather=weather,
+        ignitions=ignitions,
+        ignition_source="points" if args.ignition else f"random, seed {args.seed}",
+        breaks=breaks,
+        breaks_file=str(args.breaks) if args.breaks else None,
+        landscape=landscape,
+        extra={"flame_length": flames.describe()},
     )
+    from fuelrl.reports.rasters import Raster
+
+    extra = [Raster(**spec) for spec in flames.raster_specs(n)]
+    if grids is not None:
+        summary["weather"]["grids"] = flags.describe(grids)
+    write_simulation(args.out, landscape, summary, prob, first_arrival, breaks, extra_rasters=extra)
+    print(simulation_message(summary, (h, w), args.out))
     return 0

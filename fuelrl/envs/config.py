@@ -103,6 +103,23 @@ class EnvConfig:
     #: speed and direction, 1-h moisture, duration: the mean over the tile's fires), before dpv/max
     weather_channels: bool = False
 
+    # -- planner inputs (fuelrl.envs.plan_layers; docs/env.md)
+    #: values at risk: [] (burned area), ["generated"] (a training value field per episode) or one
+    #: raster per landscape; the reward becomes the share of the tile's value saved, and the
+    #: observation gains a last "value/max" channel
+    values: list[str] = field(default_factory=list)
+    #: where breaks may go: [] (every burnable cell) or one mask per landscape (raster or polygons)
+    treatable: list[str] = field(default_factory=list)
+    #: relative ignition probability: [] (uniform on burnable cells) or one raster per landscape
+    ignition_density: list[str] = field(default_factory=list)
+
+    # -- gridded weather (fuelrl.envs.weather_layers; docs/simulation.md)
+    #: [] or one "SPEED.tif,DIR.tif" per landscape ('' for none): the 20-ft wind grid (mph, azimuth
+    #: it blows from); each fire's drawn wind is the grid's reference wind, cells keep their ratio
+    wind_grids: list[str] = field(default_factory=list)
+    #: [] or one "1H,10H,100H,HERB,WOODY" per landscape, each a raster path or empty (the scalar)
+    moisture_grids: list[str] = field(default_factory=list)
+
     # -- expert labels (imitation / DQfD training)
     #: "dpv": every step also reports ``expert_action``, the legal cell of highest DPV of the
     #: episode's fires grown with the breaks so far (fresh, whatever simulate_every: one extra
@@ -152,6 +169,9 @@ class EnvConfig:
         need(0.0 < self.budget_fraction <= 1.0, "budget_fraction", "in (0, 1]")
         need(self.breaks_per_step >= 1, "breaks_per_step", ">= 1")
         need(self.simulate_every >= 1, "simulate_every", ">= 1")
+        from fuelrl.envs.plan_layers import check_config
+
+        check_config(list(self.values), list(self.treatable), list(self.ignition_density))
         return self
 
     def with_overrides(self, **overrides: Any) -> EnvConfig:

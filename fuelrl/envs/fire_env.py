@@ -30,7 +30,9 @@ from fuelrl.envs.observation import (
     landscape_channels,
     weather_planes,
 )
+from fuelrl.envs.plan_layers import TileInputs
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
+from fuelrl.envs.weather_layers import TileWeather
 from fuelrl.errors import InputError
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
 from fuelrl.simulators.trees import dpv
@@ -92,7 +94,7 @@ class FireEnv(EnvBase):
         super().__init__(device=device, batch_size=torch.Size([cfg.batch_size]))
         self.config = cfg
         self.observation_channels = channel_layout(
-            dpv_channel=cfg.dpv_channel, weather_channels=cfg.weather_channels
+            dpv_channel=cfg.dpv_channel, weather_channels=cfg.weather_channels, value_channel=bool(cfg.values)
         )
 
         backend_cls = registry.get(cfg.backend)
@@ -111,6 +113,11 @@ class FireEnv(EnvBase):
         )
         self.source = TileSource(cfg, worker_index=worker_index, num_workers=num_workers)
         self.fire_source = FireSource(cfg)
+        self.tile_weather = TileWeather(cfg.wind_grids, cfg.moisture_grids, self.source.dataset.specs)
+        if self.tile_weather.active and not type(self.backend).gridded_weather:
+            raise InputError(f"EnvConfig.backend {cfg.backend!r} does not take gridded weather (wind_grids)")
+        self.tile_inputs = TileInputs(cfg.values, cfg.treatable, cfg.ignition_density, self.source.dataset)
+        self.source.keep(self.tile_inputs.usable(self.source.indices))  # tiles with treatable cells
 
         self.rng = torch.Generator()  # episodes: tiles and fires (CPU: the same draws on any device)
         self._make_specs()
@@ -178,6 +185,8 @@ class FireEnv(EnvBase):
             valid=z(b, h, w, dtype=torch.bool),
             cell_size_m=self.source.cell_size_m,
         )
+        if self.tile_weather.active:  # per-cell weather fields, filled per episode (weather_layers)
+            self._tiles = replace(self._tiles, **{name: z(b, h, w) for name in self.tile_weather.fields})
         self._scenarios = ScenarioSet(
             ignition_cell=z(b, f, dtype=torch.int64),
             wind_speed_20ft_m_min=z(b, f),
@@ -192,6 +201,9 @@ class FireEnv(EnvBase):
         self._breaks = z(b, h, w, dtype=torch.bool)
         self._burn_probability = z(b, h, w)
         self._dpv = z(b, h, w) if self.config.dpv_channel else None  # "dpv/max" channel
+        self._values = z(b, h, w) if self.config.values else None  # values at risk (EnvConfig.values)
+        self._value_total = z(b, dtype=torch.float64)
+        self._value_burned = z(b, dtype=torch.float64)  # expected value burned, last simulation
         n_weather = len(WEATHER_CHANNELS) if self.config.weather_channels else 0
         self._weather_obs = torch.zeros((b, n_weather, h, w), device=self.device)
         self._expert_action = torch.full((b,), -1, dtype=torch.int64, device=dev)
@@ -278,32 +290,44 @@ class FireEnv(EnvBase):
         drawn, ids = self.source.draw(len(slots))
         new = TileBatch.stack(drawn, device=self.sim_device)
         for f in fields(TileBatch):
-            if f.name != "cell_size_m":
+            if f.name != "cell_size_m" and getattr(new, f.name) is not None:
                 getattr(self._tiles, f.name)[slots] = getattr(new, f.name)
         burnable = stack_layer(drawn, "burnable").to(self.sim_device)
         self._burnable[slots] = burnable
         self._tile_ids[slots] = torch.as_tensor(ids, dtype=torch.int64, device=self.sim_device)
+        if self.tile_weather.active:  # the windows of each landscape's gridded weather
+            of = [self.source.dataset.tiles[i].source for i in ids]
+            for name, grid in self.tile_weather.tensors(drawn, of, self.sim_device).items():
+                getattr(self._tiles, name)[slots] = grid
 
-        fires = self.fire_source.draw(burnable.cpu(), self.rng).to(self.sim_device)
+        values, treatable, ignition_weight = self.tile_inputs.draw(drawn, ids, self.rng)
+        fires = self.fire_source.draw(burnable.cpu(), self.rng, ignition_weight).to(self.sim_device)
         for f in fields(ScenarioSet):
             getattr(self._scenarios, f.name)[slots] = getattr(fires, f.name)
         protected = torch.zeros_like(burnable).flatten(1)
         if cfg.protect_ignitions:
             protected.scatter_(1, fires.ignition_cell, True)
+        if treatable is not None:  # untreatable cells never enter the action mask
+            protected |= ~treatable.to(self.sim_device).flatten(1)
         self._protected[slots] = protected.view_as(burnable)
+        if values is not None:
+            self._values[slots] = values.to(self.sim_device)
+            self._value_total[slots] = values.to(self.sim_device, torch.float64).flatten(1).sum(1)
 
         n_burnable = burnable.flatten(1).sum(1)
+        if treatable is not None:  # the budget: a fraction of the treatable burnable cells
+            n_burnable = (burnable & treatable.to(self.sim_device)).flatten(1).sum(1)
         n_open = (burnable.flatten(1) & ~protected).sum(1)
         budget = torch.clamp(torch.round(n_burnable.double() * cfg.budget_fraction).long(), min=1)
         budget = torch.minimum(budget, n_open)
         if int(budget.min()) < 1:
             raise InputError(
                 f"a tile of {self.source.describe(int(ids[int(budget.argmin())]))} has no cell that can "
-                "take a break (all burnable cells are ignitions); lower fires_per_tile or raise "
-                "min_burnable_fraction"
+                "take a break (all burnable cells are ignitions or untreatable); lower fires_per_tile, "
+                "raise min_burnable_fraction or widen EnvConfig.treatable"
             )
         self._budget_cells[slots] = budget
-        self._burnable_ha[slots] = n_burnable.double() * new.cell_area_ha
+        self._burnable_ha[slots] = burnable.flatten(1).sum(1).double() * new.cell_area_ha
         self._breaks[slots] = False
         self._placed[slots] = 0
         self._steps[slots] = 0
@@ -363,6 +387,9 @@ class FireEnv(EnvBase):
         area (float64 [n], ha)."""
         prepared, breaks, result = self._grow(slots)
         expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
+        if self._values is not None:  # expected value burned (the objective with values)
+            burned = result.burned.to(self.sim_device, torch.float64)
+            self._value_burned[slots] = (burned * self._values[slots, None].double()).sum((-2, -1)).mean(1)
         self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
         if self._dpv is not None:
             self._dpv[slots], self._dpv_top[slots] = self._dpv_of(prepared, breaks, result)
@@ -437,9 +464,15 @@ class FireEnv(EnvBase):
         reward = torch.zeros(b, dtype=torch.float64, device=self.sim_device)
         if bool(simulate.any()):
             slots = simulate.nonzero().squeeze(-1)
-            before = self._burned_ha[slots].clone()
-            after = self._simulate(slots)
-            reward[slots] = (before - after) / self._burnable_ha[slots]
+            if self._values is None:
+                before = self._burned_ha[slots].clone()
+                after = self._simulate(slots)
+                reward[slots] = (before - after) / self._burnable_ha[slots]
+            else:  # the share of the tile's value saved
+                before = self._value_burned[slots].clone()
+                self._simulate(slots)
+                after = self._value_burned[slots]
+                reward[slots] = (before - after) / self._value_total[slots].clamp_min(1e-12)
         if cfg.expert != "none":
             live = active & ~done
             self._expert_action[done] = -1
@@ -475,6 +508,9 @@ class FireEnv(EnvBase):
         layers = [self._breaks.float(), self._burn_probability]
         if self._dpv is not None:
             layers.append(self._dpv)
+        if self._values is not None:  # "value/max", last
+            top = self._values.flatten(1).amax(1).clamp_min(1e-12).view(-1, 1, 1)
+            layers.append(self._values / top)
         dynamic = torch.stack(layers, dim=1).to(dev)
         budget_left = (self._budget_cells - self._placed).double() / self._budget_cells.clamp_min(1).double()
         done = (self._placed >= self._budget_cells).view(b, 1).to(dev)

@@ -154,12 +154,16 @@ WEATHER_CHANNELS: tuple[str, ...] = (
 )
 
 
-def channel_layout(*, dpv_channel: bool = False, weather_channels: bool = False) -> tuple[str, ...]:
-    """The observation's channel names, in order: landscape, dynamic, [weather], [dpv/max]."""
+def channel_layout(
+    *, dpv_channel: bool = False, weather_channels: bool = False, value_channel: bool = False
+) -> tuple[str, ...]:
+    """The observation's channel names, in order: landscape, dynamic, [weather], [dpv/max],
+    [value/max] (``EnvConfig.values``)."""
     return (
         OBSERVATION_CHANNELS
         + (WEATHER_CHANNELS if weather_channels else ())
         + ((DPV_CHANNEL,) if dpv_channel else ())
+        + (("value/max",) if value_channel else ())
     )
 
 

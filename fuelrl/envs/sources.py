@@ -7,6 +7,7 @@ seed alone, never on the policy or on how many steps were taken.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -80,6 +81,15 @@ class TileSource:
         self._sampler: TileSampler | None = None
         self._generator: torch.Generator | None = None
 
+    def keep(self, indices: list[int]) -> None:
+        """Keep only these dataset tiles of the shard (e.g. those with treatable cells)."""
+        if not indices:
+            raise InputError(
+                f"worker {self.worker_index} of {self.num_workers}: no tile of the {self.config.split} "
+                "split has a treatable cell (EnvConfig.treatable)"
+            )
+        self.indices = list(indices)
+
     @property
     def num_tiles(self) -> int:
         """Tiles in this worker's shard (one pass without replacement visits each once)."""
@@ -120,10 +130,13 @@ class FireSource:
         self.sampler = ScenarioSampler(weather_distribution(cfg), fires=cfg.fires_per_tile, seed=0)
         self.weather_per_tile = bool(cfg.weather_per_tile)
 
-    def draw(self, burnable: torch.Tensor | np.ndarray, generator: torch.Generator) -> ScenarioSet:
-        """F fires on each tile of ``burnable`` (bool [n, H, W], the untreated burnable cells)."""
+    def draw(
+        self, burnable: torch.Tensor | np.ndarray, generator: torch.Generator, ignition_weight: Any = None
+    ) -> ScenarioSet:
+        """F fires on each tile of ``burnable`` (bool [n, H, W], the untreated burnable cells),
+        started in proportion to ``ignition_weight`` [n, H, W] when given."""
         stream = int(torch.randint(_STREAM_HIGH, (1,), generator=generator))
-        fires = self.sampler.sample(burnable, stream=stream)
+        fires = self.sampler.sample(burnable, stream=stream, ignition_weight=ignition_weight)
         if self.weather_per_tile:  # every fire of a tile takes the tile's first fire's weather
             for name in ("wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction",
                          "foliar_moisture_fraction", "duration_min"):

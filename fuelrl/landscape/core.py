@@ -11,9 +11,7 @@ from affine import Affine
 
 from fuelrl.errors import InputError
 from fuelrl.landscape.fuel_codes import NONBURNABLE_CODES
-
-M2_PER_HA = 10_000.0
-ACRES_PER_HA = 2.4710538146716536
+from fuelrl.physics.units import ACRES_PER_HA, M2_PER_HA  # one definition (re-exported here)
 
 #: layer key -> (Landscape attribute, SI unit, numpy dtype); the FlamMap / LCP band order
 LAYERS: dict[str, tuple[str, str, type]] = {

@@ -56,6 +56,23 @@ def _open_raster(path: Path, what: str):
         raise InputError(f"{what} {path}: not a raster GDAL can read ({exc})".splitlines()[0]) from None
 
 
+def _aligned_window(src: Any, landscape: Any) -> Any:
+    """The rasterio Window of ``src`` that is exactly ``landscape``'s grid (same CRS and cell size,
+    origin on a cell corner of ``src``), or None."""
+    from rasterio.windows import Window
+
+    if src.crs is None or landscape.crs is None or not _crs_equal(src.crs, landscape.crs):
+        return None
+    a, b = src.transform, landscape.transform
+    if not (abs(a.a - b.a) < 1e-9 * abs(a.a) and abs(a.e - b.e) < 1e-9 * abs(a.e) and a.b == b.b == 0):
+        return None
+    col, row = (b.c - a.c) / a.a, (b.f - a.f) / a.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    h, w = landscape.shape
+    return Window(round(col), round(row), w, h)
+
+
 def read_grid(path: str | Path, landscape: Any, what: str, *, categorical: bool = False) -> np.ndarray:
     """Band 1 of the raster ``path`` as float64 [H, W] on ``landscape``'s grid, NaN where nodata
     (or outside the raster after a reprojection). ``what`` names the option in messages."""
@@ -70,6 +87,10 @@ def read_grid(path: str | Path, landscape: Any, what: str, *, categorical: bool 
             or landscape.crs is None
             or (_crs_equal(src.crs, landscape.crs) and src.transform.almost_equals(landscape.transform))
         )
+        window = None if same_grid else _aligned_window(src, landscape)
+        if window is not None:  # a window of the raster's own grid (a tile of its landscape)
+            data = src.read(1, window=window, masked=True, boundless=True)
+            return np.asarray(data.astype(np.float64).filled(np.nan))
         data = src.read(1, masked=True)
         arr = np.asarray(data.astype(np.float64).filled(np.nan))
         if same_grid:
@@ -112,9 +133,10 @@ def is_vector(path: str | Path) -> bool:
     return False
 
 
-def read_polygons(path: str | Path, landscape: Any, what: str) -> np.ndarray:
-    """bool [H, W]: cells whose centre lies in a polygon of the vector file ``path`` (all layers'
-    first layer), reprojected to the landscape's CRS when the file has another."""
+def read_polygons(path: str | Path, landscape: Any, what: str, *, require_overlap: bool = True) -> np.ndarray:
+    """bool [H, W]: cells whose centre lies in a polygon of the vector file ``path`` (its first
+    layer), reprojected to the landscape's CRS when the file has another (with a notice).
+    ``require_overlap``: InputError when no cell is inside (off for tiles of a landscape)."""
     import pyogrio
     import shapely
     from rasterio.features import rasterize
@@ -136,14 +158,15 @@ def read_polygons(path: str | Path, landscape: Any, what: str) -> np.ndarray:
     shapes = [shapely.geometry.mapping(g) for g in geoms]
     if file_crs and landscape.crs is not None and not _crs_equal(file_crs, landscape.crs):
         shapes = [transform_geom(file_crs, landscape.crs, s) for s in shapes]
-        notice(f"{what} {path}: polygons reprojected from {file_crs} to the landscape's CRS")
+        if require_overlap:
+            notice(f"{what} {path}: polygons reprojected from {file_crs} to the landscape's CRS")
     elif not file_crs and landscape.crs is not None:
         file_crs = None  # taken to be in the landscape's CRS
     h, w = landscape.shape
     mask = rasterize(
         [(s, 1) for s in shapes], out_shape=(h, w), transform=landscape.transform, fill=0, dtype="uint8"
     ).astype(bool)
-    if not mask.any():
+    if require_overlap and not mask.any():
         left, bottom, right, top = _bounds(shapes)
         crs = f" ({file_crs})" if file_crs else ""
         raise InputError(
@@ -160,19 +183,20 @@ def _bounds(shapes: list[dict[str, Any]]) -> tuple[float, float, float, float]:
     return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
 
 
-def read_mask(path: str | Path, landscape: Any, what: str) -> np.ndarray:
+def read_mask(path: str | Path, landscape: Any, what: str, *, require_overlap: bool = True) -> np.ndarray:
     """bool [H, W] on the landscape's grid: a raster's non-zero cells (nodata: outside) or a vector
     file's polygons."""
     if is_vector(path):
-        return read_polygons(path, landscape, what)
+        return read_polygons(path, landscape, what, require_overlap=require_overlap)
     try:
         arr = read_grid(path, landscape, what, categorical=True)
     except InputError as exc:
         if "not a raster GDAL can read" not in str(exc):
             raise
-        return read_polygons(path, landscape, what)  # a vector format without a known ending
+        # a vector format without a known ending
+        return read_polygons(path, landscape, what, require_overlap=require_overlap)
     mask = np.isfinite(arr) & (arr != 0)
-    if not mask.any() and not (np.isfinite(arr)).any():
+    if require_overlap and not np.isfinite(arr).any():
         raise InputError(f"{what} {path}: the raster has no data on the landscape")
     return mask
 

@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from fuelrl.errors import InputError
-from fuelrl.landscape.core import LAYER_TITLES, LAYERS
+from fuelrl.landscape.core import LAYERS
 
 #: the units each layer may be stored in (canonical spellings)
 UNITS: dict[str, tuple[str, ...]] = {
@@ -218,6 +218,3 @@ def to_si(layer: str, raw: np.ndarray, unit: str) -> np.ndarray:
     }
     return x * factor[unit]
 
-
-def describe_unit(layer: str, unit: str) -> str:
-    return f"{LAYER_TITLES[layer]} in {unit}"

@@ -23,8 +23,12 @@ def lw_ratio_behave(effective_wind_mph, xp):
 
 
 def lw_ratio_farsite(wind_mph, xp):
-    """FARSITE/FlamMap L/B = 0.936 e^(0.1147 U) + 0.461 e^(-0.0692 U) - 0.397 (U mi/h), at most 8."""
-    u = xp.maximum(wind_mph, 0.0)
+    """FARSITE/FlamMap L/B = 0.936 e^(0.1147 U) + 0.461 e^(-0.0692 U) - 0.397 (U mi/h), at most 8.
+
+    U is clamped to 300 mi/h before the exponential (L/B reaches the cap of 8 at 19.3 mi/h, so the
+    result is unchanged; a slope-equivalent wind of thousands of mi/h on very steep cells no longer
+    overflows the exponential)."""
+    u = xp.minimum(xp.maximum(wind_mph, 0.0), 300.0)
     lb = 0.936 * xp.exp(0.1147 * u) + 0.461 * xp.exp(-0.0692 * u) - 0.397
     return xp.clip(lb, 1.0, MAX_LENGTH_TO_BREADTH)
 

@@ -3,7 +3,8 @@
 Data crosses the contract as torch tensors (zero-copy views of numpy arrays on the CPU; resident
 on the GPU for a CUDA backend), SI units, shapes named B (tiles), F (fires per tile), H, W (cells).
 
-* :class:`TileBatch`: B tiles of landscape layers, [B, H, W] each.
+* :class:`TileBatch`: B tiles of landscape layers, [B, H, W] each, and optionally per-cell weather
+  (:data:`GRID_FIELDS`: the fire's 20-ft wind scaled and turned cell by cell, moistures per cell).
 * ``breaks``: bool [B, H, W], cells treated as fuel breaks (they take ``treatment_fuel_model``).
 * :class:`ScenarioSet`: F fires per tile: an ignition cell, 20-ft wind, fuel moistures, foliar
   moisture and a duration per fire, [B, F] each (moistures [B, F, 5]).
@@ -43,6 +44,44 @@ SPREAD_LAYERS = (
     "canopy_bulk_density_kg_m3",
 )
 
+#: optional per-cell weather of a TileBatch, [B, H, W] each (``None``: not gridded). The wind
+#: fields are relative to each fire's scalar wind (cell speed = fire speed x ratio, cell direction
+#: = fire direction + turn); a moisture field replaces the fire's value of its class, except in
+#: cells holding NaN (there the fire's value applies).
+GRID_FIELDS = (
+    "grid_wind_speed_ratio",
+    "grid_wind_turn_deg",
+    *(f"grid_moisture_{name}_fraction" for name in MOISTURE_CLASSES),
+)
+
+
+def grid_tensors(weather: Sequence[Any], shape: tuple[int, int], device: Any) -> dict[str, torch.Tensor]:
+    """The :data:`GRID_FIELDS` of tiles from their gridded weather (``GriddedWeather`` or ``None``
+    each, see :mod:`fuelrl.landscape.weather_grids`): a field is present when any tile has it;
+    tiles without it get ratio 1 / turn 0 / NaN moisture (the fire's own weather)."""
+    out: dict[str, torch.Tensor] = {}
+
+    def field_of(w: Any, name: str) -> np.ndarray | None:
+        if w is None:
+            return None
+        if name == "grid_wind_speed_ratio":
+            return w.wind_speed_ratio()
+        if name == "grid_wind_turn_deg":
+            return w.wind_turn_deg()
+        return w.moisture_fraction.get(name[len("grid_moisture_") : -len("_fraction")])
+
+    fill = {"grid_wind_speed_ratio": 1.0, "grid_wind_turn_deg": 0.0}
+    for name in GRID_FIELDS:
+        arrays = [field_of(w, name) for w in weather]
+        if all(a is None for a in arrays):
+            continue
+        for a in arrays:
+            if a is not None and tuple(a.shape) != shape:
+                raise InputError(f"gridded weather of shape {tuple(a.shape)} for tiles of shape {shape}")
+        full = [np.full(shape, fill.get(name, np.nan), np.float32) if a is None else a for a in arrays]
+        out[name] = torch.stack([_as_tensor(a, torch.float32, device) for a in full])
+    return out
+
 
 def _as_tensor(x: Any, dtype: torch.dtype, device: torch.device | str | None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
@@ -68,11 +107,25 @@ class TileBatch:
     canopy_bulk_density_kg_m3: torch.Tensor
     valid: torch.Tensor
     cell_size_m: float
+    grid_wind_speed_ratio: torch.Tensor | None = None
+    grid_wind_turn_deg: torch.Tensor | None = None
+    grid_moisture_1h_fraction: torch.Tensor | None = None
+    grid_moisture_10h_fraction: torch.Tensor | None = None
+    grid_moisture_100h_fraction: torch.Tensor | None = None
+    grid_moisture_herb_fraction: torch.Tensor | None = None
+    grid_moisture_woody_fraction: torch.Tensor | None = None
 
     @classmethod
-    def stack(cls, tiles: Sequence[Any], device: torch.device | str | None = None) -> TileBatch:
+    def stack(
+        cls,
+        tiles: Sequence[Any],
+        device: torch.device | str | None = None,
+        *,
+        weather: Sequence[Any] | None = None,
+    ) -> TileBatch:
         """Stack landscape-like objects (a ``Landscape`` or tile: attributes named as in
-        :data:`SPREAD_LAYERS` plus ``valid`` and ``cell_size_m``) into one batch."""
+        :data:`SPREAD_LAYERS` plus ``valid`` and ``cell_size_m``) into one batch; ``weather``:
+        one gridded weather per tile (a ``GriddedWeather`` on the tile's grid, or ``None``)."""
         if not tiles:
             raise InputError("TileBatch.stack needs at least one tile")
         sizes = {float(t.cell_size_m) for t in tiles}
@@ -86,7 +139,24 @@ class TileBatch:
             dtype = torch.int32 if name == "fuel_model" else torch.float32
             kw[name] = torch.stack([_as_tensor(getattr(t, name), dtype, device) for t in tiles])
         kw["valid"] = torch.stack([_as_tensor(t.valid, torch.bool, device) for t in tiles])
+        if weather is not None:
+            if len(weather) != len(tiles):
+                raise InputError(f"{len(weather)} gridded weathers for {len(tiles)} tiles")
+            kw.update(grid_tensors(weather, shapes.pop(), device))
         return cls(**kw, cell_size_m=sizes.pop())
+
+    def with_weather(self, weather: Sequence[Any]) -> TileBatch:
+        """These tiles with gridded weather: one ``GriddedWeather`` (or ``None``) per tile, on the
+        tiles' grid (see :meth:`stack`); replaces any gridded weather they had."""
+        if len(weather) != self.shape[0]:
+            raise InputError(f"{len(weather)} gridded weathers for {self.shape[0]} tiles")
+        none = dict.fromkeys(GRID_FIELDS)
+        return replace(self, **{**none, **grid_tensors(weather, self.shape[1:], self.device)})
+
+    @property
+    def gridded(self) -> bool:
+        """Whether the tiles carry per-cell weather (any of :data:`GRID_FIELDS`)."""
+        return any(getattr(self, name) is not None for name in GRID_FIELDS)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -104,14 +174,22 @@ class TileBatch:
     def to(self, device: torch.device | str) -> TileBatch:
         return replace(
             self,
-            **{f.name: getattr(self, f.name).to(device) for f in fields(self) if f.name != "cell_size_m"},
+            **{
+                f.name: getattr(self, f.name).to(device)
+                for f in fields(self)
+                if isinstance(getattr(self, f.name), torch.Tensor)
+            },
         )
 
     def index(self, idx: Any) -> TileBatch:
         """A sub-batch (``idx`` is a slice, list or tensor over the B axis)."""
         return replace(
             self,
-            **{f.name: getattr(self, f.name)[idx] for f in fields(self) if f.name != "cell_size_m"},
+            **{
+                f.name: getattr(self, f.name)[idx]
+                for f in fields(self)
+                if isinstance(getattr(self, f.name), torch.Tensor)
+            },
         )
 
 
@@ -268,11 +346,15 @@ class SimulatorBackend(abc.ABC):
     under the ``fuelrl.simulators`` entry-point group (see docs/plugins.md).
 
     Class attributes read by the registry: ``description`` (one line) and ``devices`` (the device
-    types it runs on, e.g. ``("cpu", "cuda")``).
+    types it runs on, e.g. ``("cpu", "cuda")``); ``gridded_weather = True`` declares that the
+    backend takes per-cell weather (the conformance suite then checks it).
     """
 
     description: ClassVar[str] = ""
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
+    #: whether the backend reads the per-cell weather of :data:`GRID_FIELDS` (tiles that carry it
+    #: are refused by :meth:`check_inputs` otherwise)
+    gridded_weather: ClassVar[bool] = False
 
     def __init__(self, *, device: str | torch.device | None = None, options: SimulationOptions | None = None):
         self.device = torch.device(device or "cpu")
@@ -309,9 +391,13 @@ class SimulatorBackend(abc.ABC):
                 f"{self.options}: prepare them with this backend"
             )
 
-    @staticmethod
-    def check_inputs(tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> None:
-        """Raise :class:`InputError` when the shapes of the three inputs disagree."""
+    def check_inputs(self, tiles: TileBatch, breaks: torch.Tensor, scenarios: ScenarioSet) -> None:
+        """Raise :class:`InputError` when the shapes of the three inputs disagree, or when the
+        tiles carry gridded weather this backend does not take."""
+        if tiles.gridded and not type(self).gridded_weather:
+            raise InputError(
+                f"backend {type(self).__name__} does not take gridded weather (per-cell wind or moisture)"
+            )
         b, h, w = tiles.shape
         if tuple(breaks.shape) != (b, h, w):
             raise InputError(f"breaks must have shape {(b, h, w)} (B, H, W); got {tuple(breaks.shape)}")

@@ -363,7 +363,10 @@ class BuiltinBackend(SimulatorBackend):
     check and move the inputs to the device, plan the fires and wrap the arrival times the same
     way (:meth:`_run`); a subclass implements only :meth:`_solve`, given the spread fields to
     reuse (prepared) or ``None`` (compute them). The physics runs in :meth:`physics_format`
-    (numpy float64 on a CPU; the torch backend overrides it on a GPU)."""
+    (numpy float64 on a CPU; the torch backend overrides it on a GPU). They take gridded weather
+    (per-cell fields of the tiles, read by :func:`~fuelrl.simulators.spread.inverse_ros`)."""
+
+    gridded_weather = True
 
     def physics_format(self) -> PhysicsFormat:
         return PhysicsFormat.for_device(self.device)

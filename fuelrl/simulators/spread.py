@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fuelrl.simulators.base import SPREAD_LAYERS, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.base import MOISTURE_CLASSES, SPREAD_LAYERS, ScenarioSet, SimulationOptions, TileBatch
 from fuelrl.simulators.fields import PhysicsFormat, SpreadFields, TileSpread
 from fuelrl.simulators.mtt import AZIMUTHS_DEG
 
@@ -90,6 +90,42 @@ def _layers(tiles: TileBatch, fuel: torch.Tensor, idx: np.ndarray, fmt: PhysicsF
     return out
 
 
+def cell_weather(
+    tiles: TileBatch, tile_idx: np.ndarray, wind: Any, wind_from: Any, moisture: Any, fmt: PhysicsFormat
+) -> tuple[Any, Any, Any]:
+    """The per-cell weather of groups on tiles ``tile_idx`` with gridded weather
+    (:data:`~fuelrl.simulators.base.GRID_FIELDS`): the group's 20-ft wind ``wind`` [G, 1, 1] (m/min)
+    times each cell's ratio, its direction ``wind_from`` [G, 1, 1] turned by each cell's turn, and
+    its moistures ``moisture`` [G, 1, 1, 5] replaced by each gridded class's cell values (NaN cells
+    keep the group's). Returns [G, H, W] (moisture [G, H, W, 5]) arrays of ``fmt``; fields that
+    are not gridded stay as given (they broadcast)."""
+    xp = fmt.xp
+    index = torch.as_tensor(tile_idx, device=tiles.device)
+
+    def grid(name: str) -> Any:
+        t = getattr(tiles, name)
+        return None if t is None else fmt.asarray(t.index_select(0, index))
+
+    ratio, turn = grid("grid_wind_speed_ratio"), grid("grid_wind_turn_deg")
+    if ratio is not None:
+        wind = wind * ratio
+    if turn is not None:
+        wind_from = (wind_from + turn) % 360.0
+    classes = [grid(f"grid_moisture_{name}_fraction") for name in MOISTURE_CLASSES]
+    if any(c is not None for c in classes):
+        shape = next(c for c in classes if c is not None).shape
+        moisture = fmt.stack(
+            [
+                fmt.full(shape, 0.0) + moisture[..., k]
+                if c is None
+                else xp.where(xp.isnan(c), moisture[..., k], c)
+                for k, c in enumerate(classes)
+            ],
+            axis=-1,
+        )
+    return wind, wind_from, moisture
+
+
 def inverse_ros(
     tiles: TileBatch,
     breaks: torch.Tensor,
@@ -117,11 +153,18 @@ def inverse_ros(
         shape = (len(group_ids), 1, 1) + ((x.shape[-1],) if extra else ())
         return fmt.asarray(np.ascontiguousarray(x[group_ids]).reshape(shape))
 
+    wind, wind_from, moisture = (
+        weather(groups.wind_speed_20ft_m_min),
+        weather(groups.wind_from_deg),
+        weather(groups.moisture_fraction, extra=1),
+    )
+    if tiles.gridded:
+        wind, wind_from, moisture = cell_weather(tiles, tile_idx, wind, wind_from, moisture, fmt)
     fb = fire_behavior(
         *(lay[name] for name in SPREAD_LAYERS),
-        wind_speed_20ft_m_min=weather(groups.wind_speed_20ft_m_min),
-        wind_from_deg=weather(groups.wind_from_deg),
-        moisture_fraction=weather(groups.moisture_fraction, extra=1),
+        wind_speed_20ft_m_min=wind,
+        wind_from_deg=wind_from,
+        moisture_fraction=moisture,
         foliar_moisture_fraction=weather(groups.foliar_moisture_fraction),
         conventions=options.conventions,
         crown_fire=options.crown_fire,

@@ -18,7 +18,9 @@ Every test builds small synthetic tiles in memory (no data files) and runs in ab
 The checks: result shapes, dtype and units; non-burnable and nodata cells never burn; breaks block
 spread and a treated ignition does not spread; arrival times grow with distance in uniform fuel;
 wind pushes the fire downwind; determinism; burned area never shrinks with a longer duration;
-agreement with the ``numpy`` reference within the declared tolerance; bad input shapes raise
+agreement with the ``numpy`` reference within the declared tolerance; for a backend that declares
+``gridded_weather = True``: a uniform weather grid gives exactly the scalar-weather result, and a
+varying grid agrees with the ``numpy`` reference (and moves the fire); bad input shapes raise
 :class:`fuelrl.errors.InputError`; prepare / simulate_prepared agree with simulate; and, for a
 backend whose ``prepare`` provides spread fields (``PreparedFires.spread``, optional), that they are
 well formed and give a sensible DPV (:mod:`fuelrl.testing.spread`).
@@ -38,6 +40,7 @@ from fuelrl.errors import InputError
 from fuelrl.simulators.base import SimulationOptions, SimulationResult, SimulatorBackend, TileBatch
 from fuelrl.simulators.scenarios import make_scenarios
 from fuelrl.testing.spread import SpreadFieldsConformance
+from fuelrl.testing.weather import GriddedWeatherConformance
 
 CELL_M = 30.0
 GRASS = 102  # Scott & Burgan GR2, low load dry climate grass
@@ -129,7 +132,7 @@ def assert_same_fires(got: SimulationResult, want: SimulationResult) -> None:
     torch.testing.assert_close(got.burned_ha.cpu(), want.burned_ha.cpu(), rtol=0, atol=0)
 
 
-class BackendConformance(SpreadFieldsConformance):
+class BackendConformance(SpreadFieldsConformance, GriddedWeatherConformance):
     """The simulator contract as tests. Subclass and set the class attributes below."""
 
     #: the registered (entry-point) name of the backend under test
@@ -307,7 +310,7 @@ class BackendConformance(SpreadFieldsConformance):
             **{
                 f.name: torch.cat([getattr(a, f.name), getattr(b, f.name)])
                 for f in fields(TileBatch)
-                if f.name != "cell_size_m"
+                if isinstance(getattr(a, f.name), torch.Tensor)
             },
             cell_size_m=a.cell_size_m,
         )

@@ -14,8 +14,9 @@ import math
 import pytest
 import torch
 
+from fuelrl.bench.profiles import load_profile
 from fuelrl.bench.report import ratio, summarize
-from fuelrl.bench.training import _slope_per_1000, load_profile, summarize_timeline
+from fuelrl.bench.training import _slope_per_1000, summarize_timeline
 from fuelrl.cli import main
 
 

@@ -53,3 +53,24 @@ def test_model_option_that_the_checkpoint_would_override(tmp_path, capsys):
 def test_one_line_config_error_keeps_key_and_reason():
     msg = "Parser key \"model.net\":\n  Does not validate\n  Errors:\n    - Option 'x' is not accepted\n"
     assert one_line_config_error(msg) == "key model.net: Option 'x' is not accepted"
+
+
+@pytest.mark.slow
+def test_bad_env_option_under_parallel_env_is_one_line(tmp_path):
+    """``fuelrl fit`` whose env workers (ParallelEnv, 2 processes) stop on a user error at their
+    first reset prints that error on one line and exits 2 (not TorchRL's "worker N dead")."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "fuelrl.cli", "fit", "--config", QUICK, "--data.num_workers", "2",
+         "--data.env.batch_size", "2", "--data.env.tile_size", "4", "--data.env.fires_per_tile", "64",
+         "--data.env.min_burnable_fraction", "1.0", "--data.env.split", "all",
+         "--trainer.max_steps", "1", "--trainer.default_root_dir", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [errors[0]] and errors[0].startswith("fuelrl fit: error: a tile of"), proc.stderr
+    assert "no cell that can take a break" in errors[0]
+    assert "Traceback" not in proc.stderr and "dead" not in proc.stderr

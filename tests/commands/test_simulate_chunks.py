@@ -66,7 +66,7 @@ class _CountingBackend:
 
 def test_ten_thousand_fires_never_reach_the_backend_at_once(tmp_path, monkeypatch):
     backend = _CountingBackend()
-    monkeypatch.setattr(simulate, "make_backend", lambda args: backend)
+    monkeypatch.setattr(simulate, "make_backend", lambda args, **kwargs: backend)
     out = tmp_path / "out"
     args = ["simulate", SPEC, "--fires", "10000", "--fires-per-chunk", "64", "--out", str(out)]
     assert cli.main(args) == 0

@@ -104,3 +104,67 @@ def test_growing_windows_give_the_whole_tile_answer(worcester_tiles, use_torch):
     assert np.array_equal(np.isfinite(ref), np.isfinite(got))
     fin = np.isfinite(ref)
     np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-4, atol=1e-3)
+
+
+@pytest.fixture
+def gridded_2427464():
+    """Two 64x64 tiles of the TestFlamMap sample with windows of its gridded winds and dead
+    moistures (the FlamMap run's inputs)."""
+    import warnings
+
+    from fuelrl.landscape import open_landscape
+    from fuelrl.landscape.weather_grids import read_weather_grids
+    from tests.conftest import shared_path
+
+    root = shared_path("landscapes", "flammap_testflammap_2427464")
+    g = root / "gridded_inputs"
+    landscape = open_landscape(root / "2427464.lcp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the units notices
+        grids = read_weather_grids(
+            landscape,
+            wind=(g / "test_WINDSPEEDGRID.tif", g / "test_WINDDIRGRID.tif"),
+            moisture={n: g / f"test_FUELMOISTURE{n[:-1]}.tif" for n in ("1h", "10h", "100h")},
+        )
+    spots = [(150, 150), (60, 240)]
+    tiles = [landscape.window(r, c, 64, 64) for r, c in spots]
+    return tiles, [grids.window(r, c, 64, 64) for r, c in spots], grids
+
+
+def test_builtin_backends_agree_with_gridded_weather(gridded_2427464):
+    """The same agreement with per-cell winds and moistures (FlamMap conventions), and the grid
+    matters: the fires differ from those under the grid's reference wind alone."""
+    tiles, windows, grids = gridded_2427464
+    scalar = TileBatch.stack(tiles)
+    batch = TileBatch.stack(tiles, weather=windows)
+    weather = WeatherDistribution(
+        wind_speed_20ft_mph=grids.reference_wind_speed_20ft_mph,
+        wind_from_deg=grids.reference_wind_from_deg,
+        moisture_pct=(8.0, 15.0, 14.0, 30.0, 60.0),
+        duration_min=240.0,
+    )
+    burnable = np.stack([t.burnable for t in tiles])
+    scenarios = ScenarioSampler(weather, fires=4, seed=5).sample(burnable)
+    breaks = torch.zeros(batch.shape, dtype=torch.bool)
+    breaks[0, 10:50, 30] = True
+    options = SimulationOptions(conventions="flammap")
+    results = {
+        name: registry.create(name, options=options, **kw).simulate(batch, breaks, scenarios)
+        for name, kw in [
+            ("numpy", {}),
+            ("threaded", {"workers": 2, "chunk_fires": 3}),
+            ("torch", {"device": "cpu"}),
+        ]
+    }
+    ref = results["numpy"].arrival_min.numpy()
+    assert np.isfinite(ref).sum(axis=(2, 3)).min() >= 10, "every fire should spread"
+    without = registry.create("numpy", options=options).simulate(scalar, breaks, scenarios)
+    assert not np.array_equal(np.isfinite(without.arrival_min.numpy()), np.isfinite(ref))
+    duration = scenarios.duration_min.numpy()[:, :, None, None]
+    for name in ("threaded", "torch"):
+        got = results[name].arrival_min.numpy()
+        differ = np.isfinite(got) != np.isfinite(ref)
+        near = np.abs(np.where(np.isfinite(ref), ref, got) - duration) < 1e-2
+        assert not (differ & ~near).any(), f"{name}: {int(differ.sum())} cells burn in one backend only"
+        both = np.isfinite(got) & np.isfinite(ref)
+        np.testing.assert_allclose(got[both], ref[both], rtol=1e-4, atol=1e-3, err_msg=name)

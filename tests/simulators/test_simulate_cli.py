@@ -37,7 +37,15 @@ def test_single_fire_outputs(tmp_path, land, capsys):
     args += ["--moisture", "4,5,6,40,70", "--duration", "240", "--backend", "numpy", "--out", str(out)]
     assert cli.main(args) == 0
     names = sorted(p.name for p in out.iterdir() if p.name != ".fuelrl-run.json")
-    assert names == ["arrival_time.tif", "burn_probability.png", "burn_probability.tif", "summary.json"]
+    assert names == [
+        "arrival_time.png",
+        "arrival_time.tif",
+        "burn_probability.png",
+        "burn_probability.tif",
+        "conditional_flame_length.tif",
+        "flame_length_probability.tif",
+        "summary.json",
+    ]
     with rasterio.open(out / "arrival_time.tif") as ds:
         assert ds.crs == land.crs and ds.transform == land.transform and ds.shape == land.shape
         assert ds.dtypes[0] == "float32"
