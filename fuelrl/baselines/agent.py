@@ -13,34 +13,39 @@ by its maximum over the landscape. It takes the masked argmax of the Q-values, g
 fires again every ``recompute_every`` = k breaks and repeats until the budget is spent.
 ``budget_left`` is fed as in the env: the fraction of the budget not yet placed.
 
-Sequential placement (``sequential=True``, the default): between two simulations of the planning
-fires the agent places its ``k`` breaks **one at a time**, each seeing the breaks placed before it
-(burn probability, weather and DPV stay those of the last simulation), as FireEnv presents states
-with ``simulate_every`` = k. The plan costs the same number of simulations as a heuristic's.
-``sequential=False`` takes the ``k`` best cells of one pass, like the greedy heuristics.
+Placement (``sequential=True``, the default): between two simulations of the planning fires the
+agent places its ``k`` breaks ``breaks_per_update`` = B at a time, the B best cells of the current
+Q map, the network's input then updated with them (burn probability, weather and DPV stay those of
+the last simulation). B = 1 is strictly one break at a time, each seeing all before it, as FireEnv
+presents states with ``simulate_every`` = k; the default (B = k) takes all ``k`` breaks of an
+interval from one Q map, which on Worcester's training rows planned as well as B = 1, 32, 64, 128
+or better (docs/evaluation.md) at a fraction of the time. The plan costs the same number of
+simulations as a heuristic's. ``sequential=False`` takes the ``k`` best cells of a whole pass per
+simulation (no local rescoring).
 
 **Local rescoring** (``rescore="local"``, the default). A placed break changes the network's input
 in one cell, so (the network being convolutional with receptive radius
 :func:`receptive_radius` = R) it can only change Q-values within R cells of it, and each layer's
-activations only within that layer's own cumulative radius. After every break the planner
-recomputes, layer by layer, only the activations that can have changed (a square of side 3 after
-the stem growing to 2R + 1 at the output), from cached whole-landscape activations: about 1/40 of
-a whole pass for a 4-block network on Worcester (549 x 613). What is held fixed between two
-simulations, and so differs from running the whole network after every break
-(``rescore="full"``, the former behaviour, kept as the reference):
+activations only within that layer's own cumulative radius. After each group of breaks the planner
+recomputes, layer by layer, only the activations that can have changed (from a square of side 3
+after the stem to 2R + 1 at the output, per cluster of nearby breaks), from cached
+whole-landscape activations. The same holds after a **simulation**: burn probability and DPV change
+only where the planning fires changed, so a window whose changed inputs cover at most
+``refresh_limit`` (default 25 %) of its cells is refreshed there, not run whole. What is held fixed,
+and so differs from running the whole network after every break (``rescore="full"``, the former
+behaviour, kept as the reference):
 
 * the **GroupNorm statistics**: GroupNorm normalises each group over the whole input, so one
   new break moves the mean and variance of every layer by a few parts in a million on a
-  landscape; they are computed in the whole pass after each simulation and reused, exactly, for
-  the local updates until the next simulation;
-* **budget_left**: a constant plane that reaches every cell; it is set at each simulation (like the
-  burn probability and DPV) instead of after every break.
+  landscape; they are computed in a window's last whole pass and reused, exactly, for its local
+  updates until its next whole pass;
+* **budget_left**: a constant plane that reaches every cell; it is set at each whole pass
+  instead of after every break or simulation.
 
-With those two held, the local updates are exact: the Q map after any break equals a whole pass
-with the frozen statistics (tests check it to float32 rounding). docs/evaluation.md gives the
-measured agreement with ``rescore="full"`` plans (share of identical cells, burned area on
-held-out fires). A network the planner does not recognise layer by layer (spatial self-attention,
-which is global; another architecture) falls back to ``rescore="full"``.
+With those two held, the local updates are exact: the Q map equals a whole pass with the frozen
+statistics (tests check it to float32 rounding). docs/evaluation.md gives the measured agreement
+with ``rescore="full"`` plans. A network the planner does not recognise layer by layer (spatial
+self-attention, which is global; another architecture) falls back to ``rescore="full"``.
 
 Large landscapes: up to ``max_whole_cells`` cells (default 1024 x 1024; 64 x 64 for a network with
 spatial self-attention, whose memory grows with the square of the cell count) the landscape is
@@ -69,6 +74,8 @@ from fuelrl.baselines.agent_checkpoint import (
     observation_names,
     pretrained_checkpoint_path,
 )
+from fuelrl.baselines.agent_maps import ArgmaxMap, change_boxes, windows
+from fuelrl.baselines.agent_observation import AgentObservation
 from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
 from fuelrl.baselines.local_q import LocalQ, _one_thread, receptive_radius, supports_local_rescoring
 from fuelrl.errors import InputError
@@ -101,92 +108,6 @@ def pretrained_planner(**agent_options: Any) -> AgentPlanner:
         )
     agent_options.setdefault("name", PRETRAINED_NAME)
     return AgentPlanner(path, **agent_options)
-
-
-def _change_boxes(changed: np.ndarray, block: int = 16) -> list[tuple[int, int, int, int]]:
-    """Boxes (r0, r1, c0, c1) covering the ``True`` cells of ``changed`` [h, w]: cells whose
-    ``block`` x ``block`` blocks touch (8-connected) share one box, the bounding box of their cells."""
-    if not changed.any():
-        return []
-    from scipy import ndimage
-
-    h, w = changed.shape
-    nb_r, nb_c = -(-h // block), -(-w // block)
-    pad = np.zeros((nb_r * block, nb_c * block), dtype=bool)
-    pad[:h, :w] = changed
-    blocks = pad.reshape(nb_r, block, nb_c, block).any(axis=(1, 3))
-    labels, n = ndimage.label(blocks, structure=np.ones((3, 3), dtype=int))
-    cells = np.where(changed, np.repeat(np.repeat(labels, block, 0), block, 1)[:h, :w], 0)
-    return [(s.start, s.stop, t.start, t.stop) for s, t in filter(None, ndimage.find_objects(cells, n))]
-
-
-def _windows(n: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
-    """Along one axis of ``n`` cells: (window start, window end, core start, core end)."""
-    if n <= tile:
-        return [(0, n, 0, n)]
-    core = tile - 2 * margin
-    out = []
-    for c0 in range(0, n, core):
-        c1 = min(n, c0 + core)
-        w0 = min(max(c0 - margin, 0), n - tile)
-        out.append((w0, w0 + tile, c0, c1))
-    return out
-
-
-# ------------------------------------------------------------------ local rescoring (exact updates)
-
-
-class _Argmax:
-    """The masked argmax of a float64 [H, W] score map under point updates, with per-row maxima
-    so a pick costs O(H + W) and a box update O(box); ties go to the lowest ``rank`` (a seeded
-    random order, as :func:`fuelrl.baselines.base.top_k_legal` breaks them)."""
-
-    def __init__(self, score: np.ndarray, rank: np.ndarray):
-        self.score = score
-        self.rank = rank.reshape(score.shape)
-        self.row_max = score.max(axis=1)
-
-    def set(self, r0: int, r1: int, c0: int, c1: int, values: np.ndarray) -> None:
-        self.score[r0:r1, c0:c1] = values
-        self.row_max[r0:r1] = self.score[r0:r1].max(axis=1)
-
-    def pop_many(self, m: int) -> list[tuple[int, int]]:
-        """The ``m`` best cells (score order, ties to the lowest ``rank``), removed from the map;
-        fewer when fewer finite scores are left."""
-        if m <= 1:
-            first = self.pop()
-            return [] if first is None else [first[:2]]
-        flat = self.score.reshape(-1)
-        k = min(m, flat.size)
-        cand = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
-        # the k-th best score may be tied beyond the partition: take all cells at that score
-        cut = flat[cand].min()
-        cand = np.flatnonzero(flat >= cut) if np.isfinite(cut) else cand[np.isfinite(flat[cand])]
-        cand = cand[np.lexsort((self.rank.reshape(-1)[cand], -flat[cand]))][:k]
-        w = self.score.shape[1]
-        picks = [divmod(int(i), w) for i in cand]
-        for r, c in picks:
-            self.score[r, c] = -np.inf
-        for r in {r for r, _ in picks}:
-            self.row_max[r] = self.score[r].max()
-        return picks
-
-    def pop(self) -> tuple[int, int, float] | None:
-        """The best cell (row, col, score), removed from the map (None: no finite score left)."""
-        top = self.row_max.max()
-        if not np.isfinite(top):
-            return None
-        rows = np.flatnonzero(self.row_max == top)
-        best = None
-        for r in rows:
-            cols = np.flatnonzero(self.score[r] == top)
-            c = cols[np.argmin(self.rank[r, cols])]
-            if best is None or self.rank[r, c] < self.rank[best]:
-                best = (int(r), int(c))
-        r, c = best
-        self.score[r, c] = -np.inf
-        self.row_max[r] = self.score[r].max()
-        return r, c, float(top)
 
 
 class AgentPlanner(GreedyPlanner):
@@ -230,7 +151,7 @@ class AgentPlanner(GreedyPlanner):
         refresh_limit: float = DEFAULT_REFRESH_LIMIT,
         progress: bool | None = None,
     ):
-        from fuelrl.envs.observation import DPV_CHANNEL, WEATHER_CHANNELS
+        from fuelrl.envs.observation import DPV_CHANNEL
 
         if rescore not in RESCORE_MODES:
             raise InputError(f"agent rescore must be one of {', '.join(RESCORE_MODES)}, got {rescore!r}")
@@ -241,7 +162,9 @@ class AgentPlanner(GreedyPlanner):
         self.qnet = self.agent.qnet
         self.channels = observation_names(self.agent)
         self.dpv_channel = DPV_CHANNEL in self.channels
-        self.weather_channels = any(n in WEATHER_CHANNELS for n in self.channels)
+        self.label = name or f"agent:{self.checkpoint.stem}"
+        self.observation = AgentObservation(self.channels, self.device, self.label)
+        self.weather_channels = self.observation.weather_channels
         attention = bool(self.qnet.config.attention)
         if tile_size is not None and tile_size < 8:
             raise InputError(f"agent tile size must be >= 8 cells, got {tile_size}")
@@ -250,7 +173,6 @@ class AgentPlanner(GreedyPlanner):
             max_whole_cells or (MAX_WHOLE_CELLS_ATTENTION if attention else MAX_WHOLE_CELLS)
         )
         self.default_tile = DEFAULT_TILE_ATTENTION if attention else DEFAULT_TILE
-        self.label = name or f"agent:{self.checkpoint.stem}"
         self.progress = progress
         self.rescore = rescore
         if breaks_per_update is not None and int(breaks_per_update) < 1:
@@ -260,15 +182,15 @@ class AgentPlanner(GreedyPlanner):
         self.breaks_per_update = None if breaks_per_update is None else int(breaks_per_update)
         self.refresh_limit = float(refresh_limit)
         self._local_checked: dict[int, bool] = {}
-        self._static_cache: dict[tuple, torch.Tensor] = {}
 
     # ------------------------------------------------------------------ layout and observation
     def plan(self, problem: PlanningProblem):
-        self._static_cache = {}
+        self.observation.clear()
+        self.observation.label = self.label
         try:
             plan = super().plan(problem)
         finally:
-            self._static_cache = {}
+            self.observation.clear()
         plan.policy = self.label
         return plan
 
@@ -284,7 +206,7 @@ class AgentPlanner(GreedyPlanner):
         if h <= tile and w <= tile:
             return {"mode": "whole", "tile": None, "margin": 0, "windows": 1, "rescore": rescore}
         margin = min(receptive_radius(self.qnet), tile // 4)
-        n = len(_windows(h, tile, margin)) * len(_windows(w, tile, margin))
+        n = len(windows(h, tile, margin)) * len(windows(w, tile, margin))
         return {"mode": "tiled", "tile": tile, "margin": margin, "windows": n, "rescore": rescore}
 
     def regions(self, shape: tuple[int, int]) -> list[tuple[int, int, int, int, int, int, int, int]]:
@@ -292,90 +214,19 @@ class AgentPlanner(GreedyPlanner):
         h, w = shape
         lay = self.layout((h, w))
         tile = lay["tile"] or max(h, w)
-        rows, cols = _windows(h, tile, lay["margin"]), _windows(w, tile, lay["margin"])
+        rows, cols = windows(h, tile, lay["margin"]), windows(w, tile, lay["margin"])
         return [(r0, r1, c0, c1, a0, a1, b0, b1) for r0, r1, a0, a1 in rows for c0, c1, b0, b1 in cols]
 
     def _static_channels(self, landscape: Any, r0: int, r1: int, c0: int, c1: int) -> torch.Tensor:
-        """float32 [1, len(LANDSCAPE_CHANNELS), h, w] of the window (cached during a plan)."""
-        from fuelrl.envs.observation import landscape_channels
+        return self.observation.static_channels(landscape, r0, r1, c0, c1)
 
-        key = (id(landscape), r0, r1, c0, c1)
-        if key in self._static_cache:
-            return self._static_cache[key]
-
-        def t(name: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-            arr = np.asarray(getattr(landscape, name))[r0:r1, c0:c1]
-            return torch.as_tensor(np.ascontiguousarray(arr)).to(self.device, dtype).unsqueeze(0)
-
-        out = landscape_channels(
-            burnable=t("burnable", torch.bool),
-            valid=t("valid", torch.bool),
-            fuel_model=t("fuel_model", torch.int32),
-            elevation_m=t("elevation_m"),
-            slope_fraction=t("slope_fraction"),
-            aspect_deg=t("aspect_deg"),
-            canopy_cover_fraction=t("canopy_cover_fraction"),
-            canopy_height_m=t("canopy_height_m"),
-            canopy_base_height_m=t("canopy_base_height_m"),
-            canopy_bulk_density_kg_m3=t("canopy_bulk_density_kg_m3"),
-        )
-        self._static_cache[key] = out
-        return out
-
-    def network_input(
-        self,
-        landscape: Any,
-        window: tuple[int, int, int, int],
-        breaks: np.ndarray,
-        burn_probability: np.ndarray,
-        budget_left: float,
-        *,
-        dpv: np.ndarray | None = None,
-        weather: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """float32 [1, C + 1, h, w]: the observation of ``window`` (r0, r1, c0, c1), its channels
-        rebuilt **by name** in the checkpoint's order, then the budget-left plane.
-
-        ``dpv``: the ``dpv/max`` channel [H, W] (required when the network reads it); ``weather``:
-        the values of ``WEATHER_CHANNELS`` [len] (required when it reads them)."""
-        from fuelrl.envs.observation import DPV_CHANNEL, LANDSCAPE_CHANNELS, WEATHER_CHANNELS
-
-        r0, r1, c0, c1 = window
-        static = self._static_channels(landscape, r0, r1, c0, c1)[0]
-
-        def plane(arr: np.ndarray | None, what: str) -> torch.Tensor:
-            if arr is None:
-                raise ValueError(f"{self.label} reads the {what} channel: pass it")
-            x = torch.as_tensor(np.ascontiguousarray(np.asarray(arr)[r0:r1, c0:c1]))
-            return x.to(self.device, torch.float32)
-
-        planes = []
-        for name in self.channels:
-            if name in LANDSCAPE_CHANNELS:
-                planes.append(static[LANDSCAPE_CHANNELS.index(name)])
-            elif name == "break":
-                planes.append(plane(breaks, "break"))
-            elif name == "burn_probability":
-                planes.append(plane(burn_probability, "burn_probability"))
-            elif name == DPV_CHANNEL:
-                planes.append(plane(dpv, DPV_CHANNEL))
-            elif name in WEATHER_CHANNELS:
-                if weather is None:
-                    raise ValueError(f"{self.label} reads the weather channels: pass weather")
-                value = float(weather[WEATHER_CHANNELS.index(name)])
-                planes.append(torch.full((r1 - r0, c1 - c0), value, device=self.device))  # as FireEnv
-            else:  # load_agent admits only known layouts
-                raise ValueError(f"{self.label}: unknown observation channel {name!r}")
-        planes.append(torch.full((r1 - r0, c1 - c0), float(budget_left), device=self.device))
-        return torch.stack(planes).unsqueeze(0).float()
+    def network_input(self, landscape: Any, window: tuple[int, int, int, int], *args: Any, **kw: Any):
+        """The observation of ``window``: :meth:`AgentObservation.network_input`."""
+        return self.observation.network_input(landscape, window, *args, **kw)
 
     def weather_values(self, problem: PlanningProblem) -> torch.Tensor | None:
-        """The values of the weather planes for ``problem``'s planning fires (None if unused)."""
-        if not self.weather_channels:
-            return None
-        from fuelrl.envs.observation import weather_planes
-
-        return weather_planes(problem.scenarios, (1, 1))[0, :, 0, 0].cpu()
+        """The weather planes' values for ``problem``'s planning fires (None if unused)."""
+        return self.observation.weather_values(problem)
 
     # ------------------------------------------------------------------ scoring
     @torch.no_grad()
@@ -508,7 +359,7 @@ class AgentPlanner(GreedyPlanner):
                 q = state.q[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0].double().cpu().numpy()
                 score[a0:a1, b0:b1] = np.where(available[a0:a1, b0:b1], q, -np.inf)
             states = fresh
-            best = _Argmax(score, rng.permutation(h * w))
+            best = ArgmaxMap(score, rng.permutation(h * w))
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
             t2 = time.perf_counter()
             with _one_thread(self.device):
@@ -535,7 +386,7 @@ class AgentPlanner(GreedyPlanner):
         whose inputs changed (GroupNorm statistics and budget_left held from its whole pass); False
         (nothing done) when they cover more than ``refresh_limit`` of the window: a whole pass is due."""
         changed = (x[0, :-1] != state.x_in[0, :-1]).any(0).cpu().numpy()
-        boxes = _change_boxes(changed, self._block)
+        boxes = change_boxes(changed, self._block)
         area = sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in boxes)
         if area > self.refresh_limit * changed.size:
             return False
@@ -574,7 +425,7 @@ class AgentPlanner(GreedyPlanner):
                 state.x_in[0, break_ch, rows, cols] = 1.0
                 mask = np.zeros((r1 - r0, c1 - c0), dtype=bool)
                 mask[rows, cols] = True
-                for box in _change_boxes(mask, self._block):
+                for box in change_boxes(mask, self._block):
                     q0, q1, p0, p1 = state.refresh(box)
                     counts["local_updates"] += 1
                     # the changed box, in landscape coordinates, within this window's core
@@ -594,16 +445,11 @@ class AgentPlanner(GreedyPlanner):
         bp = np.where(valid, bp, 0.0)
         dpv = None
         if self.dpv_channel:
-            from fuelrl.envs.observation import dpv_channel
+            from fuelrl.envs.observation import normalised_dpv
 
-            dev = problem.tiles.device
-            dpv = dpv_channel(
-                problem.tiles,
-                torch.as_tensor(breaks[None], device=dev),
-                problem.scenarios.to(dev),
-                result.arrival_min.to(dev),
-                problem.backend.options,
-                spread=problem.spread_fields(),
-            )[0]
+            prepared = problem.prepared_fires()  # the backend's, with what it cached (as dpv's)
+            dev = prepared.tiles.device
+            treated = torch.as_tensor(breaks[None], device=dev)
+            dpv = normalised_dpv(prepared, treated, result.arrival_min.to(dev))[0]
             dpv = np.where(valid, dpv.detach().cpu().numpy(), 0.0)
         return bp, dpv

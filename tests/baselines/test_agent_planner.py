@@ -10,7 +10,8 @@ import torch
 
 from fuelrl.agents import DQNAgent
 from fuelrl.baselines import make_planner
-from fuelrl.baselines.agent import AgentPlanner, _windows, receptive_radius
+from fuelrl.baselines.agent import AgentPlanner, receptive_radius
+from fuelrl.baselines.agent_maps import windows as _windows
 from fuelrl.envs.observation import OBSERVATION_CHANNELS
 from fuelrl.errors import InputError
 from fuelrl.models import QNetConfig
@@ -265,7 +266,9 @@ def test_batched_updates_of_far_apart_breaks_are_exact(checkpoint):
 
 
 def test_many_breaks_per_update_take_the_best_cells_and_refresh_exactly(checkpoint):
-    from fuelrl.baselines.agent import LocalQ, _Argmax, _change_boxes
+    from fuelrl.baselines.agent import LocalQ
+    from fuelrl.baselines.agent_maps import ArgmaxMap as _Argmax
+    from fuelrl.baselines.agent_maps import change_boxes as _change_boxes
 
     # the m best cells, ties to the lowest rank, removed from the map
     score = np.zeros((30, 30))
