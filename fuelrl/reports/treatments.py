@@ -135,15 +135,12 @@ def marginal_savings(
     n_units = int(labels.max()) if labels.size else 0
     n_fires = int(scenarios.shape[1])
     breaks = labels > 0
-    base_ha = np.zeros(n_fires)
-    base_value = np.zeros(n_fires)
     near_units: list[np.ndarray] = []  # units near each fire
     reach = ndimage.generate_binary_structure(2, 2)
     ignitions = scenarios.ignition_cell[0].detach().cpu().numpy()
     for start in range(0, n_fires, FIRES_PER_CALL):
         idx = np.arange(start, min(n_fires, start + FIRES_PER_CALL))
-        ha, value, burned = _grow(backend, tiles, breaks, _fires(scenarios, idx), values, cell_ha)
-        base_ha[idx], base_value[idx] = ha, value
+        _, _, burned = _grow(backend, tiles, breaks, _fires(scenarios, idx), values, cell_ha)
         for j, mask in zip(idx, burned, strict=True):
             mask.reshape(-1)[ignitions[j]] = True  # a fire lit on a unit burns nothing with it
             near = ndimage.binary_dilation(mask, structure=reach, iterations=REACH_CELLS)
@@ -157,14 +154,18 @@ def marginal_savings(
                 continue
             fire = _fires(scenarios, np.array([j]))
             prepared = backend.prepare(tiles, fire) if hasattr(backend, "prepare") else None
-            for u in units.tolist():
-                keep = breaks & (labels != u)
+
+            def grow(b: np.ndarray, fire=fire, prepared=prepared):
                 if prepared is None:
-                    ha, value, _ = _grow(backend, tiles, keep, fire, values, cell_ha)
-                else:
-                    ha, value = _grow_prepared(backend, prepared, keep, values, cell_ha)
-                saved_ha[u] += float(ha[0] - base_ha[j])
-                saved_value[u] += float(value[0] - base_value[j])
+                    return _grow(backend, tiles, b, fire, values, cell_ha)[:2]
+                return _grow_prepared(backend, prepared, b, values, cell_ha)
+
+            # the fire alone with every unit, by the same path: an unchanged burn saves exactly 0
+            ha0, value0 = grow(breaks)
+            for u in units.tolist():
+                ha, value = grow(breaks & (labels != u))
+                saved_ha[u] += float(ha[0] - ha0[0])
+                saved_value[u] += float(value[0] - value0[0])
                 bar.update(1)
             del prepared
     return saved_ha[1:] / max(n_fires, 1), saved_value[1:] / max(n_fires, 1)
