@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from fuelrl.agents.data import ReplayDataModule
 from fuelrl.agents.module import DQNAgent
@@ -82,10 +84,19 @@ def _flat(ns: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+#: the Trainer of the latest CLI (the end message of a run that SIGTERM stopped reads its step)
+_LAST_TRAINER: list = []
+
+
 class FuelrlCLI(LightningCLI):
     """LightningCLI with fuelrl's links, forced callbacks and precision resolution."""
 
     argv: list[str] = []
+
+    def instantiate_trainer(self, **kwargs):
+        trainer = super().instantiate_trainer(**kwargs)
+        _LAST_TRAINER[:] = [trainer]
+        return trainer
 
     def init_parser(self, **kwargs):
         parser = super().init_parser(**kwargs)
@@ -143,6 +154,9 @@ class FuelrlCLI(LightningCLI):
                 "checkpoint.save_top_k": -1,
                 "checkpoint.filename": "step{step:07d}",
                 "checkpoint.auto_insert_metric_name": False,
+                # SIGTERM (timeout, Slurm, docker stop) or an error mid-run: save the step reached
+                # (Lightning writes checkpoints atomically: a temporary file, then a rename)
+                "checkpoint.save_on_exception": True,
             }
         )
         parser.add_lightning_class_args(ThroughputMonitor, "throughput")
@@ -201,12 +215,38 @@ def lightning_main(argv: list[str]) -> int:
         where = f" (config: {', '.join(configs)})" if isinstance(exc, ConfigError) and configs else ""
         print(f"fuelrl {name}: error: {exc}{where}", file=sys.stderr)
         return 2
+    except SIGTERMException:  # a SystemExit (code None): before the handler below
+        _stop_collection()
+        print(_interrupted_line(argv[0] if argv else "fit"), file=sys.stderr)
+        return 128 + int(signal.SIGTERM)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 2)
     if cli.subcommand == "fit" and cli.trainer.is_global_zero:
         _print_outputs(cli)
     return 0
+
+
+def _stop_collection() -> None:
+    """Shut the collector and its env workers down: Lightning skips the data module's teardown when
+    a run is interrupted, and the interpreter would then wait for the workers at exit forever."""
+    trainer = _LAST_TRAINER[0] if _LAST_TRAINER else None
+    dm = getattr(trainer, "datamodule", None) if trainer is not None else None
+    if dm is not None and hasattr(dm, "teardown"):
+        dm.teardown("fit")
+
+
+def _interrupted_line(name: str) -> str:
+    """``fuelrl fit: interrupted (SIGTERM) at step N; last checkpoint: PATH (resume: ...)``."""
+    trainer = _LAST_TRAINER[0] if _LAST_TRAINER else None
+    if trainer is None:
+        return f"fuelrl {name}: interrupted (SIGTERM)"
+    ckpt = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+    last = ckpt.last_model_path if ckpt is not None else ""
+    where = (
+        f"; last checkpoint: {last} (resume: add --ckpt_path last)" if last and Path(last).exists() else ""
+    )
+    return f"fuelrl {name}: interrupted (SIGTERM) at step {trainer.global_step}{where}"
 
 
 def _print_outputs(cli: FuelrlCLI) -> None:

@@ -23,6 +23,11 @@ Every planner follows the same rules, enforced here and not by each policy:
   planning fires again with the breaks so far, rescore, ... (``k = recompute_every``). Ties are
   broken by a seeded random order, so a plan depends on its inputs and seed only.
 
+A planner of its own (the trained agent) gets every input from the problem: ``legal`` (burnable,
+treatable, not a planning ignition), ``cell_cost`` and ``budget_cost``, ``values`` (None: area),
+:meth:`PlanningProblem.expected_loss` (the objective), and can place the cells it scores with
+:func:`fuelrl.baselines.selection.pick_cells` (benefit per cost, units, budgets).
+
 Under torch.distributed (:mod:`fuelrl.distributed`) every rank holds the whole planning set (the
 legal cells depend on all of it) but a greedy heuristic grows only the rank's block of it
 (:meth:`PlanningProblem.simulate_local`) and combines the score maps exactly

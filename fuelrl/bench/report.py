@@ -13,6 +13,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +25,11 @@ from fuelrl.outputs import atomic_output_dir, write_json
 
 GIB = 2.0**30
 MIB = 2.0**20
+
+
+def log(msg: str) -> None:
+    """A timestamped progress line of ``fuelrl bench``."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 # ----------------------------------------------------------------------------------- machine

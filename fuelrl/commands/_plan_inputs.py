@@ -29,6 +29,26 @@ def add_ignition_argument(parser: argparse.ArgumentParser | Any) -> None:
     )
 
 
+def add_values_argument(parser: argparse.ArgumentParser | Any) -> None:
+    parser.add_argument(
+        "--values",
+        type=Path,
+        metavar="RASTER",
+        help="value at risk per cell (>= 0, any unit): the value burned by each fire is reported beside "
+        "its hectares",
+    )
+
+
+def values(args: argparse.Namespace, landscape: Any) -> Any:
+    """``--values`` read on ``landscape``'s grid (float64 [H, W]) or None."""
+    path = _existing("--values", getattr(args, "values", None))
+    if path is None:
+        return None
+    from fuelrl.landscape.plan_inputs import read_values
+
+    return read_values(path, landscape)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--values``, ``--cost``, ``--treatable``, ``--untreatable``, ``--budget-ha``,
     ``--budget-cost``, ``--min-unit-ha``, ``--stop-when-no-gain``, ``--ignition-density``."""

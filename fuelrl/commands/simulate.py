@@ -65,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random ignitions (default 0)")
     pi.add_ignition_argument(parser)
+    pi.add_values_argument(parser)
     parser.add_argument(
         "--breaks", type=Path, help="GeoTIFF on the landscape's grid; non-zero cells are fuel breaks"
     )
@@ -89,11 +90,21 @@ def fires_per_chunk(shape: tuple[int, int], fires: int, requested: int | None = 
 
 
 def simulate_chunked(
-    backend, tiles, breaks_t, ign: np.ndarray, weather: dict[str, Any], chunk: int, flames: Any = None
+    backend,
+    tiles,
+    breaks_t,
+    ign: np.ndarray,
+    weather: dict[str, Any],
+    chunk: int,
+    flames: Any = None,
+    values: Any = None,
+    value_burned: np.ndarray | None = None,
 ):
     """Run the fires ``ign`` [F] in chunks; returns (burn counts [H, W] int64, burned ha [F],
     arrival minutes [H, W] of the first fire). Memory is that of one chunk, whatever F is.
-    ``flames`` (a :class:`~fuelrl.simulators.companions.FlameStats`) counts each chunk's flame lengths."""
+    ``flames`` (a :class:`~fuelrl.simulators.companions.FlameStats`) counts each chunk's flame lengths;
+    with ``values`` ([H, W] tensor on the backend's device), ``value_burned`` [F] is filled with the
+    value each fire burns."""
     from fuelrl.progress import Progress
     from fuelrl.simulators.scenarios import make_scenarios
 
@@ -110,6 +121,9 @@ def simulate_chunked(
         chunk_counts = torch.isfinite(arrival).sum(dim=0, dtype=torch.int64).cpu().numpy()
         counts = chunk_counts if counts is None else counts + chunk_counts
         burned[start:stop] = result.burned_ha[0].detach().cpu().double().numpy()
+        if values is not None:
+            value = (result.burned[0].to(torch.float64) * values).sum(dim=(-2, -1))
+            value_burned[start:stop] = value.detach().cpu().numpy()
         if flames is not None:
             flames.add(arrival, scenarios)
         if first_arrival is None:
@@ -174,19 +188,33 @@ def _ignitions(args: argparse.Namespace, landscape: Any) -> tuple[np.ndarray, li
 
 
 def _grow(
-    backend, tiles, breaks: np.ndarray, ign: np.ndarray, weather: dict[str, Any], chunk: int, flames=None
+    backend,
+    tiles,
+    breaks: np.ndarray,
+    ign: np.ndarray,
+    weather: dict[str, Any],
+    chunk: int,
+    flames=None,
+    value_burned: dict[str, Any] | None = None,
 ):
     """(burn counts, burned ha per fire, first fire's arrival, seconds) of all the fires: this
-    process grows its block (:func:`fuelrl.distributed.fire_range`), the results are combined."""
+    process grows its block (:func:`fuelrl.distributed.fire_range`), the results are combined.
+    ``value_burned``: ``{"values": [H, W] array}``, given ``"per_fire"``, the value each fire burns."""
     h, w = breaks.shape
     breaks_t = torch.as_tensor(breaks[None], device=backend.device)
     if backend.device.type == "cuda":
         torch.cuda.synchronize(backend.device)
     start = time.perf_counter()
     lo, hi = distributed.fire_range(len(ign))  # this process's block of the fires (all of them in one)
+    extra: dict[str, Any] = {}
+    if value_burned is not None:
+        v = torch.as_tensor(np.asarray(value_burned["values"], np.float64), device=backend.device)
+        extra = {"values": v, "value_burned": np.zeros(hi - lo, np.float64)}
     counts, burned_ha, first_arrival = simulate_chunked(
-        backend, tiles, breaks_t, ign[lo:hi], weather, chunk, flames
+        backend, tiles, breaks_t, ign[lo:hi], weather, chunk, flames, **extra
     )
+    if value_burned is not None:
+        value_burned["per_fire"] = distributed.gather_fires(extra["value_burned"])
     if flames is not None:  # conditional flame length and flame-length probabilities of all fires
         flames.combined(distributed.all_gather(flames.state()))
     if backend.device.type == "cuda":
@@ -216,7 +244,11 @@ def run(args: argparse.Namespace) -> int:
 
     breaks_t = torch.as_tensor(breaks[None], device=backend.device)
     flames = FlameStats(tiles, breaks_t, backend.options)
-    counts, burned_ha, first_arrival, sim_seconds = _grow(backend, tiles, breaks, ign, weather, chunk, flames)
+    values = pi.values(args, landscape)
+    value_burned = {"values": values} if values is not None else None
+    counts, burned_ha, first_arrival, sim_seconds = _grow(
+        backend, tiles, breaks, ign, weather, chunk, flames, value_burned
+    )
     sim_seconds -= flames.seconds  # fire growth only; the flame statistics are reported apart
     if not distributed.is_main():
         return 0  # rank 0 writes
@@ -241,6 +273,9 @@ def run(args: argparse.Namespace) -> int:
     extra = [Raster(**spec) for spec in flames.raster_specs(n)]
     if grids is not None:
         summary["weather"]["grids"] = flags.describe(grids)
+    if value_burned is not None:  # --values: the value each fire burned, in the raster's units
+        v = value_burned["per_fire"]
+        summary.update(values=str(args.values), value_burned_mean=float(v.mean()), value_burned=v.tolist())
     write_simulation(args.out, landscape, summary, prob, first_arrival, breaks, extra_rasters=extra)
     print(simulation_message(summary, (h, w), args.out))
     return 0

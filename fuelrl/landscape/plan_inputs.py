@@ -45,6 +45,23 @@ def _crs_equal(a: Any, b: Any) -> bool:
         return False
 
 
+def _crs_name(crs: Any) -> str:
+    """A short name of ``crs`` for messages: ``EPSG:n`` when it has one, else its name."""
+    try:
+        from rasterio.crs import CRS
+
+        c = CRS.from_user_input(crs)
+        epsg = c.to_epsg()
+        if epsg:
+            return f"EPSG:{epsg}"
+        name = c.to_dict().get("proj") or ""
+        wkt = c.to_wkt()
+        title = wkt.split('"')[1] if '"' in wkt else ""
+        return title or name or "a custom CRS"
+    except Exception:  # noqa: BLE001 - only for a message
+        return "an unreadable CRS"
+
+
 def _open_raster(path: Path, what: str):
     import rasterio
 
@@ -113,7 +130,7 @@ def read_grid(path: str | Path, landscape: Any, what: str, *, categorical: bool 
             dst_nodata=np.nan,
             resampling=Resampling.nearest if categorical else Resampling.bilinear,
         )
-        grid = f"{src.height}x{src.width}, {src.crs.to_string() if src.crs else 'no CRS'}"
+        grid = f"{src.height}x{src.width}, {_crs_name(src.crs) if src.crs else 'no CRS'}"
     if not np.isfinite(out).any():
         raise InputError(f"{what} {path}: the raster does not overlap the landscape ({grid})")
     method = "nearest" if categorical else "bilinear"
@@ -156,10 +173,11 @@ def read_polygons(path: str | Path, landscape: Any, what: str, *, require_overla
         raise InputError(f"{what} {path}: expected polygons, got {geoms[0].geom_type} geometries")
     file_crs = meta.get("crs")
     shapes = [shapely.geometry.mapping(g) for g in geoms]
+    left, bottom, right, top = _bounds(shapes)  # in the file's CRS, for the message
     if file_crs and landscape.crs is not None and not _crs_equal(file_crs, landscape.crs):
         shapes = [transform_geom(file_crs, landscape.crs, s) for s in shapes]
         if require_overlap:
-            notice(f"{what} {path}: polygons reprojected from {file_crs} to the landscape's CRS")
+            notice(f"{what} {path}: polygons reprojected from {_crs_name(file_crs)} to the landscape's CRS")
     elif not file_crs and landscape.crs is not None:
         file_crs = None  # taken to be in the landscape's CRS
     h, w = landscape.shape
@@ -167,8 +185,7 @@ def read_polygons(path: str | Path, landscape: Any, what: str, *, require_overla
         [(s, 1) for s in shapes], out_shape=(h, w), transform=landscape.transform, fill=0, dtype="uint8"
     ).astype(bool)
     if require_overlap and not mask.any():
-        left, bottom, right, top = _bounds(shapes)
-        crs = f" ({file_crs})" if file_crs else ""
+        crs = f" in {_crs_name(file_crs)}" if file_crs else ""
         raise InputError(
             f"{what} {path}: the polygons ({left:g}, {bottom:g}, {right:g}, {top:g}{crs}) do not "
             f"overlap the landscape {landscape.bounds}; check the file's CRS"

@@ -16,7 +16,8 @@ a corner are two units, so every unit is one valid polygon, possibly with holes)
 - ``value_saved``: the same for the value burned (the ``--values`` raster's units); without
   values every cell is valued at its area in ha, so it equals ``burned_ha_saved``.
 
-Only the fires that can notice a unit are grown again: a unit no held-out fire burns within
+Only the fires that can notice a unit are grown again, fire by fire with the fire's spread fields
+prepared once (:meth:`SimulatorBackend.prepare`): a unit no held-out fire burns within
 :data:`REACH_CELLS` cells of (with every unit in place) cannot change any fire, since a fire can
 only cross a cell it reaches (a fire lit on a unit counts as reaching it). Polygons come from
 :func:`rasterio.features.shapes` in the landscape's CRS; the GeoPackage is written by OGR through
@@ -103,6 +104,16 @@ def _grow(backend: Any, tiles: Any, breaks: np.ndarray, scenarios: Any, values: 
     return cells * float(cell_ha), value, burned.cpu().numpy()
 
 
+def _grow_prepared(backend: Any, prepared: Any, breaks: np.ndarray, values: np.ndarray, cell_ha: float):
+    """:func:`_grow` of fires the backend prepared once (their spread fields reused)."""
+    b = torch.as_tensor(np.asarray(breaks, dtype=bool)[None], device=backend.device)
+    burned = backend.simulate_prepared(prepared, b).burned[0]
+    v = torch.as_tensor(values, dtype=torch.float64, device=burned.device)
+    value = (burned.to(torch.float64) * v).sum(dim=(-2, -1)).cpu().numpy()
+    cells = burned.sum(dim=(-2, -1), dtype=torch.int64).cpu().numpy()
+    return cells * float(cell_ha), value
+
+
 def marginal_savings(
     backend: Any,
     tiles: Any,
@@ -111,42 +122,53 @@ def marginal_savings(
     values: np.ndarray,
     cell_ha: float,
     *,
-    progress: Any = None,
+    desc: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(burned ha saved, value saved) per unit (index k-1 = rank k), leave one out, each the mean
-    over the F held-out fires of ``scenarios`` [1, F]; see the module docstring."""
+    over the F held-out fires of ``scenarios`` [1, F]; see the module docstring. Fire by fire,
+    the backend prepares the fire once (:meth:`SimulatorBackend.prepare`) and grows it again
+    without each unit it reaches; ``desc`` labels a progress bar (on a terminal)."""
     from scipy import ndimage
+
+    from fuelrl.progress import Progress
 
     n_units = int(labels.max()) if labels.size else 0
     n_fires = int(scenarios.shape[1])
     breaks = labels > 0
-    base_ha = np.zeros(n_fires)
-    base_value = np.zeros(n_fires)
-    touching: list[list[int]] = [[] for _ in range(n_units)]  # fires near each unit
+    near_units: list[np.ndarray] = []  # units near each fire
     reach = ndimage.generate_binary_structure(2, 2)
     ignitions = scenarios.ignition_cell[0].detach().cpu().numpy()
     for start in range(0, n_fires, FIRES_PER_CALL):
         idx = np.arange(start, min(n_fires, start + FIRES_PER_CALL))
-        ha, value, burned = _grow(backend, tiles, breaks, _fires(scenarios, idx), values, cell_ha)
-        base_ha[idx], base_value[idx] = ha, value
+        _, _, burned = _grow(backend, tiles, breaks, _fires(scenarios, idx), values, cell_ha)
         for j, mask in zip(idx, burned, strict=True):
             mask.reshape(-1)[ignitions[j]] = True  # a fire lit on a unit burns nothing with it
             near = ndimage.binary_dilation(mask, structure=reach, iterations=REACH_CELLS)
-            for u in np.unique(labels[near & breaks]):
-                touching[int(u) - 1].append(int(j))
-    saved_ha = np.zeros(n_units)
-    saved_value = np.zeros(n_units)
-    for u in range(n_units):
-        fires_u = np.asarray(touching[u], dtype=np.int64)
-        for start in range(0, fires_u.size, FIRES_PER_CALL):
-            idx = fires_u[start : start + FIRES_PER_CALL]
-            keep = breaks & (labels != u + 1)
-            ha, value, _ = _grow(backend, tiles, keep, _fires(scenarios, idx), values, cell_ha)
-            saved_ha[u] += float((ha - base_ha[idx]).sum())
-            saved_value[u] += float((value - base_value[idx]).sum())
-        if progress is not None:
-            progress.update(1)
-    return saved_ha / max(n_fires, 1), saved_value / max(n_fires, 1)
+            near_units.append(np.unique(labels[near & breaks]).astype(np.int64))
+    saved_ha = np.zeros(n_units + 1)
+    saved_value = np.zeros(n_units + 1)
+    pairs = int(sum(u.size for u in near_units))
+    with Progress(pairs, desc or "units", "run", enabled=None if desc else False, leave=False) as bar:
+        for j, units in enumerate(near_units):
+            if units.size == 0:
+                continue
+            fire = _fires(scenarios, np.array([j]))
+            prepared = backend.prepare(tiles, fire) if hasattr(backend, "prepare") else None
+
+            def grow(b: np.ndarray, fire=fire, prepared=prepared):
+                if prepared is None:
+                    return _grow(backend, tiles, b, fire, values, cell_ha)[:2]
+                return _grow_prepared(backend, prepared, b, values, cell_ha)
+
+            # the fire alone with every unit, by the same path: an unchanged burn saves exactly 0
+            ha0, value0 = grow(breaks)
+            for u in units.tolist():
+                ha, value = grow(breaks & (labels != u))
+                saved_ha[u] += float(ha[0] - ha0[0])
+                saved_value[u] += float(value[0] - value0[0])
+                bar.update(1)
+            del prepared
+    return saved_ha[1:] / max(n_fires, 1), saved_value[1:] / max(n_fires, 1)
 
 
 def treatment_units(
@@ -164,8 +186,6 @@ def treatment_units(
     """The units of ``plan`` (a :class:`fuelrl.baselines.base.Plan`) with their table and polygons,
     scored on the held-out ``scenarios`` [1, F] grown by ``backend`` on ``tiles`` (``score=False``:
     the savings are NaN, written as empty / null)."""
-    from fuelrl.progress import Progress
-
     labels = label_units(plan.breaks, plan.order)
     n = int(labels.max()) if labels.size else 0
     idx = np.arange(1, n + 1)
@@ -180,10 +200,9 @@ def treatment_units(
     if not score:
         saved_ha = saved_value = np.full(n, np.nan)
     else:
-        with Progress(n, desc, "unit", leave=False) as bar:
-            saved_ha, saved_value = marginal_savings(
-                backend, tiles, labels, scenarios, cell_values, float(landscape.cell_area_ha), progress=bar
-            )
+        saved_ha, saved_value = marginal_savings(
+            backend, tiles, labels, scenarios, cell_values, float(landscape.cell_area_ha), desc=desc
+        )
     table = {
         "rank": idx.astype(np.int64),
         "cells": cells,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fuelrl.bench.profiles import load_profile, make_agent
-from fuelrl.bench.suite import TINY_OPTIONS
+from fuelrl.bench.suite_training import TINY_OPTIONS
 from fuelrl.bench.updates import BareDQN, ReplayBatches, fill_replay, lightning_fit
 
 
