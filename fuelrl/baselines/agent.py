@@ -187,6 +187,7 @@ class AgentPlanner(GreedyPlanner):
     def plan(self, problem: PlanningProblem):
         self.observation.clear()
         self.observation.label = self.label
+        self.observation.set_values(problem.values, np.asarray(problem.landscape.valid, dtype=bool))
         try:
             plan = super().plan(problem)
         finally:

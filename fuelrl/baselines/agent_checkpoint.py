@@ -23,10 +23,12 @@ def known_layouts() -> dict[tuple[str, ...], dict[str, bool]]:
     out = {}
     for dpv in (False, True):
         for weather in (False, True):
-            out[channel_layout(dpv_channel=dpv, weather_channels=weather)] = {
-                "dpv_channel": dpv,
-                "weather_channels": weather,
-            }
+            for value in (False, True):
+                out[channel_layout(dpv_channel=dpv, weather_channels=weather, value_channel=value)] = {
+                    "dpv_channel": dpv,
+                    "weather_channels": weather,
+                    "value_channel": value,
+                }
     return out
 
 
@@ -55,7 +57,7 @@ def load_agent(checkpoint: str | Path, device: str | torch.device = "cpu") -> An
         raise InputError(
             f"{path}: the network reads {agent.qnet.in_channels} observation channels {list(names)}; "
             f"this fuelrl's FireEnv gives {list(OBSERVATION_CHANNELS)} + optional weather planes and "
-            "'dpv/max' (fuelrl.envs.observation.channel_layout); retrain with this version"
+            "'dpv/max' and 'value/max' (fuelrl.envs.observation.channel_layout); retrain with this version"
         )
     return agent.eval().to(device)
 

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from fuelrl.errors import InputError
+
 
 class AgentObservation:
     """Builds the network input of windows of one landscape for a checkpoint whose observation
@@ -22,9 +24,29 @@ class AgentObservation:
         self.label = label
         self.weather_channels = any(n in WEATHER_CHANNELS for n in self.channels)
         self._static_cache: dict[tuple, torch.Tensor] = {}
+        #: the ``value/max`` plane [H, W] of the landscape being planned (networks trained with values)
+        self.value_map: np.ndarray | None = None
 
     def clear(self) -> None:
         self._static_cache = {}
+        self.value_map = None
+
+    def set_values(self, values: np.ndarray | None, valid: np.ndarray) -> None:
+        """The ``value/max`` plane from the run's values at risk (``--values``): divided by their
+        maximum over the landscape, as FireEnv divides by the tile's; 0 off the landscape. A
+        network that reads it needs values: :class:`InputError` without."""
+        from fuelrl.envs.plan_layers import VALUE_CHANNEL
+
+        if VALUE_CHANNEL not in self.channels:
+            return
+        if values is None:
+            raise InputError(
+                f"policy {self.label}: the checkpoint was trained with values at risk (its network reads "
+                f"'{VALUE_CHANNEL}'): pass --values RASTER"
+            )
+        v = np.where(valid, np.asarray(values, dtype=np.float64), 0.0)
+        top = float(v.max()) if v.size else 0.0
+        self.value_map = v / top if top > 0 else np.zeros_like(v)
 
     def static_channels(self, landscape: Any, r0: int, r1: int, c0: int, c1: int) -> torch.Tensor:
         """float32 [1, len(LANDSCAPE_CHANNELS), h, w] of the window (cached during a plan)."""
@@ -70,6 +92,7 @@ class AgentObservation:
         ``dpv``: the ``dpv/max`` channel [H, W] (required when the network reads it); ``weather``:
         the values of ``WEATHER_CHANNELS`` [len] (required when it reads them)."""
         from fuelrl.envs.observation import DPV_CHANNEL, LANDSCAPE_CHANNELS, WEATHER_CHANNELS
+        from fuelrl.envs.plan_layers import VALUE_CHANNEL
 
         r0, r1, c0, c1 = window
         static = self.static_channels(landscape, r0, r1, c0, c1)[0]
@@ -90,6 +113,8 @@ class AgentObservation:
                 planes.append(plane(burn_probability, "burn_probability"))
             elif name == DPV_CHANNEL:
                 planes.append(plane(dpv, DPV_CHANNEL))
+            elif name == VALUE_CHANNEL:
+                planes.append(plane(self.value_map, VALUE_CHANNEL))
             elif name in WEATHER_CHANNELS:
                 if weather is None:
                     raise ValueError(f"{self.label} reads the weather channels: pass weather")

@@ -431,3 +431,31 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(checkpoint, capsys):
     assert "breaks" in err and "6/6" in err
     AgentPlanner(path).plan(small_problem(budget=6, recompute_every=3))  # stderr is not a TTY here
     assert capsys.readouterr().err == ""
+
+
+def test_a_network_trained_with_values_reads_them_and_needs_them(tmp_path):
+    """A checkpoint trained with ``EnvConfig.values`` gets the run's ``--values`` as ``value/max``
+    (divided by the landscape's maximum, as FireEnv divides by the tile's); without values it is a
+    one-line error naming the option."""
+    import dataclasses
+
+    from fuelrl.envs.observation import channel_layout
+
+    names = channel_layout(dpv_channel=True, value_channel=True)
+    assert names[-1] == "value/max"
+    planner = AgentPlanner(_save(tmp_path, "v", names, QNetConfig(width=8, blocks=1, norm_groups=2)))
+    problem = small_problem(size=24, budget=10, recompute_every=5)
+    with pytest.raises(InputError, match="--values"):
+        planner.plan(problem)
+    values = np.zeros(problem.landscape.shape)
+    values[5:9, 5:9] = 40.0
+    values[20, 20] = 80.0
+    problem = dataclasses.replace(small_problem(size=24, budget=10, recompute_every=5), values=values)
+    planner.observation.set_values(problem.values, np.ones(values.shape, bool))
+    x = planner.network_input(
+        problem.landscape, (0, 24, 0, 24), np.zeros(values.shape, bool), np.zeros(values.shape), 0.5,
+        dpv=np.zeros(values.shape),
+    )[0]
+    np.testing.assert_allclose(x[names.index("value/max")].numpy(), values / 80.0)
+    plan = planner.plan(problem)
+    assert plan.cells == 10 and not (plan.breaks & ~problem.legal).any()
