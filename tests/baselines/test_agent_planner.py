@@ -264,7 +264,6 @@ def test_batched_updates_of_far_apart_breaks_are_exact(checkpoint):
         torch.testing.assert_close(state.q, fresh.q, rtol=1e-5, atol=1e-5)
 
 
-
 def test_many_breaks_per_update_take_the_best_cells_and_refresh_exactly(checkpoint):
     from fuelrl.baselines.agent import LocalQ
     from fuelrl.baselines.agent_maps import ArgmaxMap as _Argmax
@@ -453,7 +452,11 @@ def test_a_network_trained_with_values_reads_them_and_needs_them(tmp_path):
     problem = dataclasses.replace(small_problem(size=24, budget=10, recompute_every=5), values=values)
     planner.observation.set_values(problem.values, np.ones(values.shape, bool))
     x = planner.network_input(
-        problem.landscape, (0, 24, 0, 24), np.zeros(values.shape, bool), np.zeros(values.shape), 0.5,
+        problem.landscape,
+        (0, 24, 0, 24),
+        np.zeros(values.shape, bool),
+        np.zeros(values.shape),
+        0.5,
         dpv=np.zeros(values.shape),
     )[0]
     np.testing.assert_allclose(x[names.index("value/max")].numpy(), values / 80.0)

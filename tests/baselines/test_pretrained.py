@@ -27,8 +27,13 @@ def _problem(landscape, *, fires: int = 8, weather: WeatherDistribution | None =
     scen = ScenarioSampler(weather, fires=fires, seed=0).sample(landscape.burnable)
     budget = max(1, int(0.05 * int(np.asarray(landscape.burnable).sum())))
     return PlanningProblem(
-        landscape, TileBatch.stack([landscape]), backend, scen, budget_cells=budget,
-        recompute_every=max(1, budget // 4), seed=0,
+        landscape,
+        TileBatch.stack([landscape]),
+        backend,
+        scen,
+        budget_cells=budget,
+        recompute_every=max(1, budget // 4),
+        seed=0,
     )
 
 
