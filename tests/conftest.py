@@ -1,4 +1,5 @@
-"""Shared fixtures: where the shared reference data lives, and skips when it is absent."""
+"""Shared fixtures: where the shared reference data lives, and skips when it is absent; small
+synthetic env configurations."""
 
 from __future__ import annotations
 
@@ -34,6 +35,22 @@ def testmtt_dir() -> Path:
 @pytest.fixture
 def reference_dir() -> Path:
     return shared_path("reference")
+
+
+def synthetic_env_config(
+    seed: int, size: int, *, tile_size: int = 16, fires_per_tile: int = 4, batch_size: int = 3, **kw
+):
+    """An ``EnvConfig`` on the generated ``size`` x ``size`` landscape of ``seed``; ``kw`` are
+    further EnvConfig fields."""
+    from fuelrl.envs import EnvConfig  # here, so that collecting tests does not import the env
+
+    return EnvConfig(
+        landscapes=[f"synthetic:seed={seed},size={size}x{size}"],
+        tile_size=tile_size,
+        fires_per_tile=fires_per_tile,
+        batch_size=batch_size,
+        **kw,
+    )
 
 
 def pytest_collection_modifyitems(config, items):

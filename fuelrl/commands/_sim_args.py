@@ -8,6 +8,7 @@ from typing import Any
 
 from fuelrl.commands._weather import DEFAULT_MOISTURE, parse_moisture  # noqa: F401  (one definition)
 from fuelrl.errors import InputError
+from fuelrl.physics.behavior import CONVENTIONS
 
 
 def default_backend_name() -> str:
@@ -26,7 +27,7 @@ def add_simulator_arguments(parser: argparse.ArgumentParser, device_help: str) -
     group.add_argument("--device", help=device_help)
     group.add_argument(
         "--conventions",
-        choices=("behave", "flammap"),
+        choices=CONVENTIONS,
         default="behave",
         help="fire behaviour conventions: BehavePlus (default) or FlamMap 6",
     )

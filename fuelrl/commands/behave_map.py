@@ -107,10 +107,10 @@ def compute_maps(
     landscape: Any, weather: MapWeather, *, conventions: str = "behave", crown_fire: bool = True
 ) -> dict[str, np.ndarray]:
     """The six rasters (file name -> [H, W] array, :data:`NODATA` outside the valid cells)."""
-    from fuelrl.physics.cellwise import crown_state, landscape_behavior
+    from fuelrl.physics.cellwise import LAYER_ARGS, crown_state, landscape_behavior
     from fuelrl.progress import Progress
 
-    layers = {k: np.asarray(getattr(landscape, k), dtype=np.float64) for k in _LAYERS}
+    layers = {k: np.asarray(getattr(landscape, k), dtype=np.float64) for k in LAYER_ARGS[1:]}
     layers["fuel_model"] = np.asarray(landscape.fuel_model).astype(np.int64)
     with Progress(layers["fuel_model"].shape[0], "fire behaviour", "row", leave=False) as bar:
         fb = landscape_behavior(
@@ -148,14 +148,6 @@ _FIELDS = (
     "fire_type",
     "direction_max_deg",
     "midflame_wind_m_min",
-)
-_LAYERS = (
-    "slope_fraction",
-    "aspect_deg",
-    "canopy_cover_fraction",
-    "canopy_height_m",
-    "canopy_base_height_m",
-    "canopy_bulk_density_kg_m3",
 )
 
 

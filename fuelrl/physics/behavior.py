@@ -28,9 +28,20 @@ from fuelrl.errors import InputError
 from fuelrl.physics import crown, stages, surface, units
 from fuelrl.physics.ellipse import eccentricity, ros_at_azimuth
 
-__all__ = ["CONVENTIONS", "FIRE_TYPES", "FireBehavior", "fire_behavior", "ros_at_azimuth"]
+__all__ = ["CONVENTIONS", "FIRE_TYPES", "LAYER_ARGS", "FireBehavior", "fire_behavior", "ros_at_azimuth"]
 
 CONVENTIONS = ("behave", "flammap")
+#: the landscape layers :func:`fire_behavior` takes, in its positional order (attribute names of
+#: Landscape and of the simulators' TileBatch, SI units)
+LAYER_ARGS = (
+    "fuel_model",
+    "slope_fraction",
+    "aspect_deg",
+    "canopy_cover_fraction",
+    "canopy_height_m",
+    "canopy_base_height_m",
+    "canopy_bulk_density_kg_m3",
+)
 #: fire_type codes
 FIRE_TYPES = {0: "none", 1: "surface", 2: "passive", 3: "active"}
 FUEL_MODEL_10 = stages.FUEL_MODEL_10

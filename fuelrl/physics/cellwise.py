@@ -27,21 +27,11 @@ import numpy as np
 
 from fuelrl.physics import crown, surface, units
 from fuelrl.physics._xp import namespace
-from fuelrl.physics.behavior import FireBehavior, fire_behavior
+from fuelrl.physics.behavior import LAYER_ARGS, FireBehavior, fire_behavior
 from fuelrl.physics.ellipse import ros_at_azimuth
 
 #: cells per fire_behavior call of :func:`landscape_behavior` (larger arrays fall out of cache)
 BLOCK_CELLS = 1 << 18
-#: the landscape layers fire_behavior takes, in its positional order
-LAYER_ARGS = (
-    "fuel_model",
-    "slope_fraction",
-    "aspect_deg",
-    "canopy_cover_fraction",
-    "canopy_height_m",
-    "canopy_base_height_m",
-    "canopy_bulk_density_kg_m3",
-)
 
 
 def _rows(x: Any, lo: int, hi: int, per_cell_ndim: int) -> Any:

@@ -27,6 +27,7 @@ pyogrio.
 from __future__ import annotations
 
 import csv
+import warnings
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -223,16 +224,19 @@ def write_treatments(folder: str | Path, stem: str, units: TreatmentUnits, crs: 
     folder = Path(folder)
     gpkg, table_csv = folder / f"{stem}.gpkg", folder / f"{stem}.csv"
     geometry = np.array([shapely.to_wkb(g) for g in units.geometries], dtype=object)
-    pyogrio.raw.write(
-        gpkg,
-        geometry,
-        [np.asarray(units.table[c]) for c in COLUMNS],
-        list(COLUMNS),
-        layer="treatments",
-        driver="GPKG",
-        geometry_type="Polygon",
-        crs=crs.to_wkt() if crs is not None else None,
-    )
+    with warnings.catch_warnings():
+        # a landscape without a CRS (e.g. an .lcp with no .prj) gives units without one, as its rasters
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        pyogrio.raw.write(
+            gpkg,
+            geometry,
+            [np.asarray(units.table[c]) for c in COLUMNS],
+            list(COLUMNS),
+            layer="treatments",
+            driver="GPKG",
+            geometry_type="Polygon",
+            crs=crs.to_wkt() if crs is not None else None,
+        )
     with open(table_csv, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)

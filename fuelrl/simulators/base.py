@@ -26,23 +26,16 @@ import numpy as np
 import torch
 
 from fuelrl.errors import InputError
-from fuelrl.physics.behavior import CONVENTIONS
+from fuelrl.physics.behavior import CONVENTIONS, LAYER_ARGS
 from fuelrl.physics.units import ACRES_PER_HA, M2_PER_HA
 from fuelrl.simulators.fields import SpreadFields
 
 #: order of the fuel moisture classes along the last axis of ``ScenarioSet.moisture_fraction``
 MOISTURE_CLASSES = ("1h", "10h", "100h", "herb", "woody")
 
-#: the layers a simulator reads, with their SI units (attribute names of Landscape and TileBatch)
-SPREAD_LAYERS = (
-    "fuel_model",
-    "slope_fraction",
-    "aspect_deg",
-    "canopy_cover_fraction",
-    "canopy_height_m",
-    "canopy_base_height_m",
-    "canopy_bulk_density_kg_m3",
-)
+#: the layers a simulator reads, with their SI units (attribute names of Landscape and TileBatch):
+#: fire_behavior's, in its order
+SPREAD_LAYERS = LAYER_ARGS
 
 #: optional per-cell weather of a TileBatch, [B, H, W] each (``None``: not gridded). The wind
 #: fields are relative to each fire's scalar wind (cell speed = fire speed x ratio, cell direction

@@ -12,6 +12,7 @@ import torch
 
 from fuelrl import registry
 from fuelrl.landscape.weather_grids import GriddedWeather, uniform_weather
+from fuelrl.physics.behavior import CONVENTIONS
 from fuelrl.physics.units import M_MIN_PER_MPH
 from fuelrl.simulators.base import SimulationOptions, SimulatorBackend
 
@@ -55,7 +56,7 @@ class GriddedWeatherConformance:
             reference_wind_from_deg=270.0,
         )
 
-    @pytest.mark.parametrize("conventions", ["behave", "flammap"])
+    @pytest.mark.parametrize("conventions", CONVENTIONS)
     def test_uniform_grid_gives_exactly_the_scalar_result(self, conventions):
         """Tiles carrying a uniform grid (wind and all five moistures equal to the fires') give
         the same arrival times, bit for bit, as scalar weather, through simulate and prepare."""

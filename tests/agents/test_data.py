@@ -9,6 +9,7 @@ from tensordict import TensorDict
 from fuelrl.agents.data import BurnProbabilityHeuristic, ChannelGreedyHeuristic, ReplayDataModule
 from fuelrl.envs import EnvConfig, FireEnv
 from fuelrl.errors import InputError
+from tests.conftest import synthetic_env_config
 
 
 def test_heuristic_breaks_on_the_most_likely_legal_cell_only_while_active():
@@ -67,10 +68,9 @@ def test_dpv_prefill_needs_the_dpv_channel_and_names_the_option():
 
 
 def test_dpv_prefill_episodes_are_dpv_greedy_legal_and_within_budget():
-    cfg = EnvConfig(
-        landscapes=["synthetic:seed=1,size=96x96"],
-        tile_size=16,
-        fires_per_tile=4,
+    cfg = synthetic_env_config(
+        seed=1,
+        size=96,
         batch_size=4,
         wind_speed_20ft_mph_min=30.0,
         wind_speed_20ft_mph_max=30.0,

@@ -6,16 +6,11 @@ import torch
 
 from fuelrl.agents import DQNAgent
 from fuelrl.agents.evaluation import random_action_fn, run_episodes
-from fuelrl.envs import EnvConfig, FireEnv, make_env
+from fuelrl.envs import FireEnv, make_env
 from fuelrl.models import QNetConfig
+from tests.conftest import synthetic_env_config
 
-CFG = EnvConfig(
-    landscapes=["synthetic:seed=0,size=64x64"],
-    tile_size=8,
-    batch_size=4,
-    fires_per_tile=2,
-    budget_fraction=0.1,
-)
+CFG = synthetic_env_config(seed=0, size=64, tile_size=8, batch_size=4, fires_per_tile=2, budget_fraction=0.1)
 
 
 def test_same_seed_same_tiles_and_fires_for_every_policy():

@@ -105,3 +105,18 @@ def test_no_unit_scores_writes_units_with_empty_savings(plan_out, tmp_path):
     assert rows and all(r["burned_ha_saved"] == "" and r["value_saved"] == "" for r in rows)
     assert sum(int(r["cells"]) for r in rows) == json.loads((out / "summary.json").read_text())["breaks"]
     assert "not scored" in json.loads((out / "summary.json").read_text())["treatments"]["marginal"]
+
+
+def test_a_landscape_without_crs_gives_units_without_one_and_no_warning(tmp_path):
+    import warnings
+
+    from fuelrl.reports.treatments import TreatmentUnits, write_treatments
+
+    labels = np.zeros((4, 4), np.int32)
+    labels[1, 1:3] = 1
+    table = {c: np.array([1.0]) for c in COLUMNS}
+    units = TreatmentUnits(labels, table, [shapely.box(0, 0, 60, 30)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_treatments(tmp_path, "t", units, None)
+    assert pyogrio.read_info(tmp_path / "t.gpkg")["crs"] is None

@@ -9,7 +9,7 @@ import torch
 from torchrl.envs.utils import check_env_specs, step_mdp
 
 from fuelrl.baselines.dpv import downstream_protection_value
-from fuelrl.envs import EnvConfig, FireEnv
+from fuelrl.envs import FireEnv
 from fuelrl.envs.expert import greedy_labels
 from fuelrl.envs.observation import (
     DPV_CHANNEL,
@@ -20,13 +20,11 @@ from fuelrl.envs.observation import (
 )
 from fuelrl.errors import InputError
 from fuelrl.simulators.scenarios import make_scenarios
+from tests.conftest import synthetic_env_config
 
 
 def _env(**kw) -> FireEnv:
-    cfg = EnvConfig(
-        landscapes=["synthetic:seed=2,size=96x96"], tile_size=16, fires_per_tile=4, batch_size=3, **kw
-    )
-    return FireEnv(cfg, seed=3)
+    return FireEnv(synthetic_env_config(seed=2, size=96, **kw), seed=3)
 
 
 def test_greedy_labels_take_the_best_available_cell_and_minus_one_without_signal():
@@ -54,6 +52,15 @@ def test_weather_planes_are_the_run_weather():
     assert bool((p == p[..., :1, :1]).all())  # constant planes
 
 
+def _tile_dpv(env: FireEnv, result, i: int) -> torch.Tensor:
+    """Tile ``i``'s DPV per cell (flat) of its episode's fires with the breaks so far."""
+    idx = torch.tensor([i])
+    return downstream_protection_value(
+        env.tiles.index(idx), env.breaks[i : i + 1], env.scenarios.index(idx),
+        result.arrival_min[i : i + 1], env.backend.options,
+    ).reshape(-1)
+
+
 def test_expert_label_is_argmax_of_fresh_dpv_while_the_observation_stays_stale():
     env = _env(dpv_channel=True, expert="dpv", simulate_every=3)
     td = env.reset()
@@ -62,11 +69,7 @@ def test_expert_label_is_argmax_of_fresh_dpv_while_the_observation_stays_stale()
         result = env.backend.simulate(env.tiles, env.breaks, env.scenarios)
         mask = td["action_mask"]
         for i in range(3):
-            idx = torch.tensor([i])
-            dpv = downstream_protection_value(
-                env.tiles.index(idx), env.breaks[i : i + 1], env.scenarios.index(idx),
-                result.arrival_min[i : i + 1], env.backend.options,
-            ).reshape(-1)
+            dpv = _tile_dpv(env, result, i)
             label = int(td["expert_action"][i])
             if label < 0:
                 assert float(dpv[mask[i]].max()) <= 0
@@ -77,11 +80,7 @@ def test_expert_label_is_argmax_of_fresh_dpv_while_the_observation_stays_stale()
         # steps that just simulated (and at reset)
         fresh_map = td["expert_dpv"].view(3, -1)
         for i in range(3):
-            idx = torch.tensor([i])
-            dpv = downstream_protection_value(
-                env.tiles.index(idx), env.breaks[i : i + 1], env.scenarios.index(idx),
-                result.arrival_min[i : i + 1], env.backend.options,
-            ).reshape(-1)
+            dpv = _tile_dpv(env, result, i)
             top = float(env._dpv_top[i])
             if top > 0:
                 torch.testing.assert_close(fresh_map[i].double(), dpv / top, rtol=1e-4, atol=1e-6)

@@ -8,17 +8,12 @@ import types
 import pytest
 import torch
 
-from fuelrl.envs import EnvConfig, FireEnv
+from fuelrl.envs import FireEnv
 from fuelrl.simulators.base import SimulatorBackend
 from fuelrl.testing.simulators import assert_same_fires
+from tests.conftest import synthetic_env_config
 
-CFG = EnvConfig(
-    landscapes=["synthetic:seed=3,size=128x128"],
-    tile_size=16,
-    fires_per_tile=4,
-    batch_size=3,
-    budget_fraction=0.02,
-)
+CFG = synthetic_env_config(seed=3, size=128, budget_fraction=0.02)
 
 
 def unprepared(env: FireEnv) -> FireEnv:

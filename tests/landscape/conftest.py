@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from fuelrl.landscape import Landscape, generate_landscape
+from fuelrl.errors import InputError
+from fuelrl.landscape import Landscape, generate_landscape, open_landscape
 
 LANDFIRE_NODATA = 32767
 
@@ -25,9 +26,21 @@ LANDFIRE_FILES = {
 }
 
 
-def write_int16(
-    path: Path, data: np.ndarray, like: Landscape, *, nodata=LANDFIRE_NODATA, crs=None, transform=None
-):
+def write_band(
+    path: Path,
+    data: np.ndarray,
+    *,
+    dtype: str,
+    crs=None,
+    transform=None,
+    nodata=None,
+    compress: str | None = None,
+    units: str | None = None,
+) -> Path:
+    """Write ``data`` as a one-band GeoTIFF of ``dtype``; ``units`` tags the band (UnitOfMeasure)."""
+    kw = {"transform": transform} if transform is not None else {}
+    if compress:
+        kw["compress"] = compress
     with rasterio.open(
         path,
         "w",
@@ -35,13 +48,38 @@ def write_int16(
         height=data.shape[0],
         width=data.shape[1],
         count=1,
+        dtype=dtype,
+        crs=crs,
+        nodata=nodata,
+        **kw,
+    ) as dst:
+        dst.write(data.astype(dtype), 1)
+        if units:
+            dst.update_tags(1, UnitOfMeasure=units)
+    return path
+
+
+def write_int16(
+    path: Path, data: np.ndarray, like: Landscape, *, nodata=LANDFIRE_NODATA, crs=None, transform=None
+):
+    write_band(
+        path,
+        data,
         dtype="int16",
         crs=like.crs if crs is None else crs,
         transform=like.transform if transform is None else transform,
         nodata=nodata,
         compress="deflate",
-    ) as dst:
-        dst.write(data.astype(np.int16), 1)
+    )
+
+
+def landscape_error(spec, **kw) -> str:
+    """The message of the InputError ``open_landscape(spec, **kw)`` raises; it must be one line."""
+    with pytest.raises(InputError) as info:
+        open_landscape(spec, **kw)
+    msg = str(info.value)
+    assert "\n" not in msg
+    return msg
 
 
 def write_landfire_folder(

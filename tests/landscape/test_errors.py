@@ -10,38 +10,30 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from fuelrl.errors import InputError
-from fuelrl.landscape import generate_landscape, open_landscape, write_geotiff, write_landscape
+from fuelrl.landscape import generate_landscape, write_geotiff, write_landscape
 
-from .conftest import LANDFIRE_NODATA, write_int16
-
-
-def _error(spec, **kw) -> str:
-    with pytest.raises(InputError) as info:
-        open_landscape(spec, **kw)
-    msg = str(info.value)
-    assert "\n" not in msg
-    return msg
+from .conftest import LANDFIRE_NODATA, landscape_error, write_int16
 
 
 def test_missing_path(tmp_path):
-    msg = _error(tmp_path / "nope")
+    msg = landscape_error(tmp_path / "nope")
     assert "landscape not found" in msg and "nope" in msg
 
 
 def test_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
-    assert "empty landscape folder" in _error(tmp_path / "empty")
+    assert "empty landscape folder" in landscape_error(tmp_path / "empty")
 
 
 def test_missing_layer(landfire_folder):
     (landfire_folder / "LC22_CBH_230.tif").unlink()
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "missing layer(s) canopy base height" in msg and "*_CBH_*" in msg
 
 
 def test_shape_disagreement(landfire_folder, small_landscape):
     write_int16(landfire_folder / "LC22_CC_230.tif", np.zeros((47, 40)), small_landscape)
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "LC22_CC_230.tif (canopy cover)" in msg and "shape 47x40" in msg and "LC20_Elev_220.tif" in msg
 
 
@@ -49,14 +41,14 @@ def test_crs_disagreement(landfire_folder, small_landscape):
     write_int16(
         landfire_folder / "LC22_CH_230.tif", np.zeros((48, 40)), small_landscape, crs=CRS.from_epsg(32612)
     )
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "LC22_CH_230.tif (canopy height)" in msg and "CRS" in msg
 
 
 def test_transform_disagreement(landfire_folder, small_landscape):
     moved = small_landscape.transform @ Affine.translation(1, 0)
     write_int16(landfire_folder / "LC22_CBD_230.tif", np.zeros((48, 40)), small_landscape, transform=moved)
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "LC22_CBD_230.tif (canopy bulk density)" in msg and "transform" in msg
 
 
@@ -65,7 +57,7 @@ def test_truncated_multiband_file(tmp_path):
     data = path.read_bytes()
     cut = tmp_path / "cut.tif"
     cut.write_bytes(data[: len(data) // 2])
-    msg = _error(cut)
+    msg = landscape_error(cut)
     assert "cut.tif" in msg and "truncated" in msg
 
 
@@ -73,21 +65,21 @@ def test_truncated_layer_file(landfire_folder):
     path = landfire_folder / "LC22_F40_230.tif"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 200])
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "LC22_F40_230.tif (fuel model)" in msg and "truncated" in msg
 
 
 def test_unreadable_file(tmp_path):
     bad = tmp_path / "notes.tif"
     bad.write_text("not a raster")
-    msg = _error(bad)
+    msg = landscape_error(bad)
     assert "notes.tif" in msg and "cannot open" in msg
 
 
 def test_all_nodata(landfire_folder, small_landscape):
     for name in ("LC20_Elev_220.tif",):
         write_int16(landfire_folder / name, np.full((48, 40), LANDFIRE_NODATA), small_landscape)
-    assert "all nodata" in _error(landfire_folder)
+    assert "all nodata" in landscape_error(landfire_folder)
 
 
 def test_all_nodata_window():
@@ -104,7 +96,7 @@ def test_unknown_fuel_codes(landfire_folder, small_landscape):
     fuel[3, 4] = 55
     fuel[9, 9] = 150
     write_int16(landfire_folder / "LC22_F40_230.tif", fuel, small_landscape)
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "LC22_F40_230.tif (fuel model)" in msg and "55, 150" in msg and "Scott & Burgan" in msg
 
 
@@ -124,18 +116,18 @@ def test_out_of_range_values(landfire_folder, small_landscape, name, value, laye
     data = np.asarray(LANDFIRE_FILES[name](small_landscape)).astype(np.int16)
     data[7, 8] = value
     write_int16(landfire_folder / name, data, small_landscape)
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert f"{name} ({layer})" in msg and "row 7, col 8" in msg
 
 
 def test_ambiguous_layer_files(landfire_folder):
     shutil.copy(landfire_folder / "LC22_CC_230.tif", landfire_folder / "LC23_CC_240.tif")
-    msg = _error(landfire_folder)
+    msg = landscape_error(landfire_folder)
     assert "several files look like the canopy cover layer" in msg and "mapping=" in msg
 
 
 def test_single_layer_file_is_not_a_landscape(landfire_folder):
-    assert "single-layer raster" in _error(landfire_folder / "LC22_CC_230.tif")
+    assert "single-layer raster" in landscape_error(landfire_folder / "LC22_CC_230.tif")
 
 
 def test_multiband_missing_band_by_description(tmp_path):
@@ -144,7 +136,7 @@ def test_multiband_missing_band_by_description(tmp_path):
     names = ["elevation_m", "slope_fraction", "aspect_deg", "fuel_model", "canopy_cover_fraction",
              "canopy_height_m", "canopy_base_height_m", "something_else"]  # fmt: skip
     path = write_geotiff(tmp_path / "x.tif", stack, G, description=names)
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "no band for canopy bulk density" in msg and "'something_else'" in msg
 
 
@@ -156,14 +148,14 @@ def test_geographic_crs_rejected(landfire_folder, small_landscape):
         with ropen(p) as ds:
             data = ds.read(1)
         write_int16(p, data, small_landscape, crs=CRS.from_epsg(4326), transform=geo)
-    assert "geographic" in _error(landfire_folder)
+    assert "geographic" in landscape_error(landfire_folder)
 
 
 def test_bad_options(landfire_folder, tmp_path):
-    assert "unknown layer" in _error(landfire_folder, mapping={"fuel_load": "x.tif"})
-    assert "cannot be 'furlongs'" in _error(landfire_folder, units={"slope": "furlongs"})
-    assert "unknown option 'seeds'" in _error("synthetic:seeds=3")
-    assert "cannot read" in _error("synthetic:size=ax3")
+    assert "unknown layer" in landscape_error(landfire_folder, mapping={"fuel_load": "x.tif"})
+    assert "cannot be 'furlongs'" in landscape_error(landfire_folder, units={"slope": "furlongs"})
+    assert "unknown option 'seeds'" in landscape_error("synthetic:seeds=3")
+    assert "cannot read" in landscape_error("synthetic:size=ax3")
 
 
 def test_write_geotiff_shape_mismatch(tmp_path):

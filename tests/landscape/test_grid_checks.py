@@ -13,13 +13,7 @@ from fuelrl.errors import InputError
 from fuelrl.landscape import generate_landscape, open_landscape, open_reader, write_landscape
 from fuelrl.landscape.readers import MAX_READ_CELLS
 
-
-def _error(spec, **kw) -> str:
-    with pytest.raises(InputError) as info:
-        open_landscape(spec, **kw)
-    msg = str(info.value)
-    assert "\n" not in msg
-    return msg
+from .conftest import landscape_error
 
 
 def _rewrite(path, *, crs="keep", transform=None, count=None, descriptions=True):
@@ -49,7 +43,7 @@ def tif(tmp_path):
 
 def test_no_crs_needs_an_explicit_cell_size(tif):
     path = _rewrite(tif, crs=None)
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "re_ls.tif: no CRS" in msg and "--cell-size" in msg
     L = open_landscape(path, cell_size_m=30.0)
     assert L.cell_size_m == 30.0 and L.crs is None
@@ -57,32 +51,32 @@ def test_no_crs_needs_an_explicit_cell_size(tif):
 
 def test_no_crs_with_degree_sized_cells_stated_as_metres_is_refused(tif):
     path = _rewrite(tif, crs=None, transform=Affine(0.00027, 0, -72.0, 0, -0.00027, 44.0))
-    assert "contradicts" not in _error(path)  # no CRS: told to state the cell size
+    assert "contradicts" not in landscape_error(path)  # no CRS: told to state the cell size
     # a statement must be a plausible metre size
-    assert "--cell-size must be a cell size in metres" in _error(path, cell_size_m=0.00027)
+    assert "--cell-size must be a cell size in metres" in landscape_error(path, cell_size_m=0.00027)
 
 
 def test_implausible_cell_size_in_a_projected_crs(tif):
     path = _rewrite(tif, transform=Affine(0.00027, 0, 1000.0, 0, -0.00027, 2000.0))
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "implausible cell size 0.00027 m" in msg and "EPSG:5070" in msg
 
 
 def test_cell_size_contradicting_the_crs(tif):
-    msg = _error(tif, cell_size_m=10.0)
+    msg = landscape_error(tif, cell_size_m=10.0)
     assert "--cell-size 10 m contradicts the cell size 30 m" in msg
     assert open_landscape(tif, cell_size_m=30.0).cell_size_m == 30.0
 
 
 def test_no_georeferencing_is_said_as_such(tif):
     path = _rewrite(tif, crs=None, transform=Affine.identity())
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "no georeferencing" in msg and "north-up" not in msg
 
 
 def test_zero_cell_size_is_said_as_such(tif):
     path = _rewrite(tif, transform=Affine(0.0, 0, 1000.0, 0, 0.0, 2000.0))
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "cell size is 0" in msg and "north-up" not in msg
 
 
@@ -92,7 +86,7 @@ def test_lcp_header_unit_states_the_cell_size(testmtt_dir):
 
 def test_nine_bands_without_descriptions_are_not_cut_to_eight(tif):
     path = _rewrite(tif, count=9, descriptions=False)
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "9 bands without descriptions" in msg and "mapping=" in msg
     si = {"slope": "fraction", "cc": "fraction", "ch": "m", "cbh": "m", "cbd": "kg/m3"}
     open_landscape(
@@ -149,12 +143,12 @@ def test_oversize_sparse_raster_is_refused_before_reading(tmp_path):
         for b, name in enumerate(names, start=1):
             dst.set_band_description(b, name)
     assert path.stat().st_size < 10_000_000
-    msg = _error(path)
+    msg = landscape_error(path)
     assert "20000x20000 cells is too large to read at once" in msg and "GB needed" in msg
 
 
 def test_oversize_synthetic_spec_is_refused():
-    assert "too large" in _error("synthetic:size=20000x20000")
+    assert "too large" in landscape_error("synthetic:size=20000x20000")
 
 
 def test_fractional_fuel_code_is_reported_as_given(tmp_path):
@@ -164,7 +158,7 @@ def test_fractional_fuel_code_is_reported_as_given(tmp_path):
         fm = ds.read(4)
         fm[2, 2] = 101.5
         ds.write(fm, 4)
-    assert "101.5" in _error(path)
+    assert "101.5" in landscape_error(path)
 
 
 def test_impossible_tile_size_is_said_as_such():

@@ -8,33 +8,14 @@ import pytest
 import rasterio
 import rasterio.shutil
 
-from fuelrl.errors import InputError
 from fuelrl.landscape import generate_landscape, open_landscape
 
-from .conftest import LANDFIRE_FILES, write_int16
+from .conftest import LANDFIRE_FILES, landscape_error, write_band, write_int16
 
 
 @pytest.fixture
 def landscape():
     return generate_landscape(seed=3, shape=(64, 64))
-
-
-def _write_float(path, data, like, units=None):
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=data.shape[0],
-        width=data.shape[1],
-        count=1,
-        dtype="float32",
-        crs=like.crs,
-        transform=like.transform,
-        nodata=-9999.0,
-    ) as dst:
-        dst.write(data.astype(np.float32), 1)
-        if units:
-            dst.update_tags(1, UnitOfMeasure=units)
 
 
 def _folder(tmp_path, landscape, replace=None):
@@ -44,24 +25,24 @@ def _folder(tmp_path, landscape, replace=None):
     for name, fn in LANDFIRE_FILES.items():
         if replace and name in replace:
             data, unit = replace[name]
-            _write_float(folder / name, data, landscape, unit)
+            write_band(
+                folder / name,
+                data,
+                dtype="float32",
+                crs=landscape.crs,
+                transform=landscape.transform,
+                nodata=-9999.0,
+                units=unit,
+            )
         else:
             write_int16(folder / name, np.asarray(fn(landscape)), landscape)
     return folder
 
 
-def _error(spec, **kw) -> str:
-    with pytest.raises(InputError) as info:
-        open_landscape(spec, **kw)
-    msg = str(info.value)
-    assert "\n" not in msg
-    return msg
-
-
 def test_cbd_in_kg_m3_read_as_landfire_x100_is_an_error(tmp_path, landscape):
     cbd = landscape.canopy_bulk_density_kg_m3
     folder = _folder(tmp_path, landscape, {"LC22_CBD_230.tif": (cbd, None)})
-    msg = _error(folder)
+    msg = landscape_error(folder)
     assert "LC22_CBD_230.tif (canopy bulk density)" in msg
     assert "do not fit kg/m3*100 (default)" in msg and "look like kg/m3 " in msg
     assert "canopy_bulk_density=kg/m3" in msg
@@ -72,7 +53,7 @@ def test_cbd_in_kg_m3_read_as_landfire_x100_is_an_error(tmp_path, landscape):
 def test_cover_as_fraction_read_as_percent_is_an_error(tmp_path, landscape):
     cc = landscape.canopy_cover_fraction
     folder = _folder(tmp_path, landscape, {"LC22_CC_230.tif": (cc, "Percent")})
-    msg = _error(folder)
+    msg = landscape_error(folder)
     assert "LC22_CC_230.tif (canopy cover)" in msg and "percent (metadata)" in msg
     assert "look like fraction" in msg
     L = open_landscape(folder, units={"cc": "fraction"})
@@ -81,14 +62,14 @@ def test_cover_as_fraction_read_as_percent_is_an_error(tmp_path, landscape):
 
 def test_canopy_height_in_m_read_as_m_x10_is_an_error(tmp_path, landscape):
     folder = _folder(tmp_path, landscape, {"LC22_CH_230.tif": (landscape.canopy_height_m, None)})
-    msg = _error(folder)
+    msg = landscape_error(folder)
     assert "LC22_CH_230.tif (canopy height)" in msg and "m*10 (default)" in msg and "look like m " in msg
 
 
 def test_base_height_tagged_m_but_stored_m_x10_is_an_error(tmp_path, landscape):
     cbh10 = landscape.canopy_base_height_m * 10.0
     folder = _folder(tmp_path, landscape, {"LC22_CBH_230.tif": (cbh10, "Meters")})
-    msg = _error(folder)
+    msg = landscape_error(folder)
     assert "LC22_CBH_230.tif (canopy base height)" in msg and "m (metadata)" in msg
 
 
@@ -99,7 +80,7 @@ def test_base_height_above_canopy_height_is_an_error(tmp_path, landscape):
     folder = _folder(
         tmp_path, landscape, {"LC22_CH_230.tif": (ch, "Meters"), "LC22_CBH_230.tif": (cbh, "Meters")}
     )
-    msg = _error(folder)
+    msg = landscape_error(folder)
     assert "exceeds canopy height" in msg and "LC22_CBH_230.tif" in msg
 
 
@@ -120,7 +101,7 @@ def test_negative_slope_in_degrees_is_refused_like_percent(tmp_path, landscape):
     slope[3, 4] = -5.0
     folder = _folder(tmp_path, landscape, {"LC20_SlpP_220.tif": (slope, "Degrees")})
     (folder / "LC20_SlpP_220.tif").rename(folder / "LC20_Slope_220.tif")
-    msg = _error(folder)
+    msg = landscape_error(folder)
     assert "(slope)" in msg and "1 cells outside the physical range" in msg and "row 3, col 4" in msg
 
 
@@ -169,27 +150,27 @@ def test_lcp_with_right_flags_loads(tmp_path, landscape):
 
 
 def test_lcp_cover_flag_classes_on_percent_values(tmp_path, landscape):
-    msg = _error(_lcp(tmp_path, landscape, CANOPY_COV_UNIT="CATEGORIES"))
+    msg = landscape_error(_lcp(tmp_path, landscape, CANOPY_COV_UNIT="CATEGORIES"))
     assert "x.lcp band 5 (canopy cover)" in msg and "class (metadata)" in msg and "look like percent" in msg
 
 
 def test_lcp_cbd_flag_kg_m3_on_x100_values(tmp_path, landscape):
-    msg = _error(_lcp(tmp_path, landscape, CBD_UNIT="KG_PER_CUBIC_METER"))
+    msg = landscape_error(_lcp(tmp_path, landscape, CBD_UNIT="KG_PER_CUBIC_METER"))
     assert "x.lcp band 8 (canopy bulk density)" in msg and "look like kg/m3*100" in msg
 
 
 def test_lcp_height_flag_feet_x10_on_metre_values(tmp_path, landscape):
     # stored in m (not m x 10) but flagged m x 10: every height 10x too small
-    msg = _error(_lcp(tmp_path, landscape, scale={6: 0.1}))
+    msg = landscape_error(_lcp(tmp_path, landscape, scale={6: 0.1}))
     assert "x.lcp band 6 (canopy height)" in msg and "look like m" in msg
 
 
 def test_lcp_elevation_flag_feet_on_metre_values(tmp_path, landscape):
-    msg = _error(_lcp(tmp_path, landscape, ELEVATION_UNIT="FEET"))
+    msg = landscape_error(_lcp(tmp_path, landscape, ELEVATION_UNIT="FEET"))
     assert "x.lcp band 1 (elevation)" in msg and "do not fit ft (metadata)" in msg and "suggest m" in msg
     open_landscape(tmp_path / "x.lcp", units={"elevation": "ft"})  # insisted: read as feet
 
 
 def test_lcp_aspect_flag_grass_on_azimuth_values(tmp_path, landscape):
-    msg = _error(_lcp(tmp_path, landscape, ASPECT_UNIT="GRASS_DEGREES"))
+    msg = landscape_error(_lcp(tmp_path, landscape, ASPECT_UNIT="GRASS_DEGREES"))
     assert "x.lcp band 3 (aspect)" in msg and "grass_degrees (metadata)" in msg and "suggest degrees" in msg

@@ -17,6 +17,8 @@ from fuelrl.landscape.weather_grids import (
 from fuelrl.physics.units import M_MIN_PER_MPH
 from tests.conftest import shared_path
 
+from .conftest import write_band
+
 
 @pytest.fixture
 def land():
@@ -75,19 +77,7 @@ def test_resampled_to_the_grid_with_a_notice(tmp_path, land):
     direction = np.tile(np.array([350.0, 10.0], np.float32), (14, 8))
     paths = []
     for name, arr in (("s.tif", speed), ("d.tif", direction)):
-        with rasterio.open(
-            tmp_path / name,
-            "w",
-            driver="GTiff",
-            height=14,
-            width=16,
-            count=1,
-            dtype="float32",
-            crs=land.crs,
-            transform=coarse,
-        ) as ds:
-            ds.write(arr, 1)
-        paths.append(tmp_path / name)
+        paths.append(_plain_tif(tmp_path / name, arr, coarse, land.crs))
     with pytest.warns(FuelrlNotice, match="resampled"):
         gw = read_weather_grids(land, wind=tuple(paths))
     assert gw.shape == land.shape
@@ -97,20 +87,7 @@ def test_resampled_to_the_grid_with_a_notice(tmp_path, land):
 
 
 def _plain_tif(path, arr, transform=None, crs=None):
-    kw = {"transform": transform} if transform is not None else {}
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=arr.shape[0],
-        width=arr.shape[1],
-        count=1,
-        dtype="float32",
-        crs=crs,
-        **kw,
-    ) as ds:
-        ds.write(arr.astype(np.float32), 1)
-    return path
+    return write_band(path, arr, dtype="float32", crs=crs, transform=transform)
 
 
 def test_bad_grids_get_one_line_errors(tmp_path, land):
