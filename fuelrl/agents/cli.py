@@ -198,6 +198,8 @@ def build_cli(argv: list[str], *, run: bool = True) -> FuelrlCLI:
         save_config_kwargs={"overwrite": True},
         parser_kwargs={"prog": "fuelrl", "description": "Train and evaluate the fuel-break DQN."},
         seed_everything_default=0,
+        # Lightning's bar on a terminal only, quiet in logs and CI (--trainer.enable_progress_bar)
+        trainer_defaults={"enable_progress_bar": sys.stdout.isatty()},
     )
 
 

@@ -44,6 +44,22 @@ def test_print_config_for_every_profile(name, capsys):
     assert printed["checkpoint"]["save_last"] is True
     # the network's channels follow the env's (the DPV channel when the config turns it on)
     assert printed["data"]["env"]["dpv_channel"] == source["data"]["env"].get("dpv_channel", False)
+    # Lightning's progress bar only on a terminal (pytest's captured stdout is not one), unless set
+    assert printed["trainer"]["enable_progress_bar"] is source["trainer"].get("enable_progress_bar", False)
+
+
+def test_progress_bar_on_a_terminal_unless_the_command_line_says_otherwise(monkeypatch, capsys):
+    import sys
+
+    def shown(*extra: str) -> bool:
+        rc = lightning_main(["fit", "--config", str(CONFIGS / "quickstart.yaml"), *extra, "--print_config"])
+        assert rc == 0
+        return yaml.safe_load(capsys.readouterr().out)["trainer"]["enable_progress_bar"]
+
+    assert shown() is False  # captured: not a terminal
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert shown() is True
+    assert shown("--trainer.enable_progress_bar=false") is False
 
 
 def test_bad_options_exit_2_with_an_error_naming_the_option(tmp_path, capsys):
