@@ -7,7 +7,9 @@ A command lists the rasters it writes as :class:`Raster` objects and hands them 
                           description="conditional flame length (m)"))
 
 ``outside`` says which cells get ``nodata``: ``"invalid"`` (cells outside the landscape's valid
-area), ``"nonfinite"`` (NaN / inf values, e.g. cells a fire never reached) or ``None`` (as given).
+area), ``"nonburnable"`` (those and the landscape's non-burnable cells: IFTDSS's convention for
+burn probability, -1 non-burnable against 0 burnable but never burned), ``"nonfinite"`` (NaN / inf
+values, e.g. cells a fire never reached) or ``None`` (as given).
 """
 
 from __future__ import annotations
@@ -39,13 +41,17 @@ class Raster:
         if hasattr(v, "detach"):
             v = v.detach().cpu().numpy()
         v = np.asarray(v)
-        if self.outside == "invalid":
-            valid = np.asarray(landscape.valid, dtype=bool)
-            v = np.where(valid, v.astype(self.dtype), self.dtype(self.nodata))
+        if self.outside in ("invalid", "nonburnable"):
+            keep = np.asarray(landscape.valid, dtype=bool)
+            if self.outside == "nonburnable":
+                keep = keep & np.asarray(landscape.burnable, dtype=bool)
+            v = np.where(keep, v.astype(self.dtype), self.dtype(self.nodata))
         elif self.outside == "nonfinite":
             v = np.where(np.isfinite(v), v, self.nodata)
         elif self.outside is not None:
-            raise ValueError(f"Raster.outside must be 'invalid', 'nonfinite' or None, got {self.outside!r}")
+            raise ValueError(
+                f"Raster.outside must be 'invalid', 'nonburnable', 'nonfinite' or None, got {self.outside!r}"
+            )
         return v.astype(self.dtype)
 
 
@@ -62,8 +68,9 @@ def breaks_raster(name: str, breaks: np.ndarray, policy: str, budget: float, cel
 
 
 def probability_raster(name: str, prob: np.ndarray, description: str) -> Raster:
-    """A burn probability map: float32 fraction, -1 outside the landscape."""
-    return Raster(name, prob, nodata=-1.0, description=description, units="fraction")
+    """A burn probability map: float32 fraction; -1 (nodata) outside the landscape and on its
+    non-burnable cells, 0 on burnable cells no fire reached (IFTDSS's convention)."""
+    return Raster(name, prob, nodata=-1.0, description=description, units="fraction", outside="nonburnable")
 
 
 def write_raster(folder: str | Path, raster: Raster, landscape: Any) -> Path:

@@ -260,7 +260,7 @@ class FlameStats:
 
     def raster_specs(self, fires: int) -> list[dict[str, Any]]:
         """conditional_flame_length (m, -9999 where no fire burned) and flame_length_probability
-        (6 bands, fractions, -1 outside the landscape) as keyword arguments of
+        (6 bands, fractions, -1 outside the landscape and on non-burnable cells) as keyword arguments of
         :class:`fuelrl.reports.rasters.Raster`."""
         return [
             {
@@ -277,5 +277,6 @@ class FlameStats:
                 "nodata": -1.0,
                 "description": [f"probability of burning with flame length {c}" for c in FLAME_CLASS_NAMES],
                 "units": ["fraction"] * len(FLAME_CLASS_NAMES),
+                "outside": "nonburnable",  # as burn probability: -1 non-burnable, 0 never burned
             },
         ]

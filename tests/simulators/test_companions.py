@@ -50,8 +50,11 @@ def test_simulate_writes_cfl_and_six_flame_classes(tmp_path):
         assert ds.nodata == -9999.0 and ds.units == ("m",)
         cfl = ds.read(1)
     valid = landscape.valid
-    assert (flp[:, ~valid] == -1.0).all()
-    np.testing.assert_allclose(flp[:, valid].sum(0), bp[valid], atol=1e-6)
+    burnable = valid & landscape.burnable
+    assert (~burnable & valid).any()  # the landscape has non-burnable cells: -1 there, as outside
+    assert (flp[:, ~burnable] == -1.0).all() and (bp[~burnable] == -1.0).all()
+    assert (bp[burnable] >= 0).all() and (bp[burnable] == 0).any()  # 0: burnable, never burned
+    np.testing.assert_allclose(flp[:, burnable].sum(0), bp[burnable], atol=1e-6)
     assert (bp[valid] > 0).any()
     np.testing.assert_array_equal(cfl != -9999.0, valid & (bp > 0))  # defined exactly where cells burn
     # the mean flame length lies within the classes the cell burned in
