@@ -120,13 +120,7 @@ class Landscape:
         Raises :class:`InputError` when the window leaves the grid or (unless ``allow_empty``)
         holds no valid cell.
         """
-        h, w = self.shape
-        row, col, height, width = int(row), int(col), int(height), int(width)
-        if height < 1 or width < 1 or row < 0 or col < 0 or row + height > h or col + width > w:
-            raise InputError(
-                f"{self.source}: window rows {row}:{row + height}, cols {col}:{col + width} "
-                f"is outside the {h}x{w} grid"
-            )
+        row, col, height, width = window_cells(self.source, self.shape, row, col, height, width)
         sl = (slice(row, row + height), slice(col, col + width))
         valid = np.ascontiguousarray(self.valid[sl])
         if not valid.any() and not allow_empty:
@@ -134,16 +128,8 @@ class Landscape:
                 f"{self.source}: tile rows {row}:{row + height}, cols {col}:{col + width} is all nodata"
             )
         kw = {attr: np.ascontiguousarray(getattr(self, attr)[sl]) for attr in LAYER_ATTRS}
-        return Landscape(
-            **kw,
-            valid=valid,
-            crs=self.crs,
-            transform=self.transform @ Affine.translation(col, row),
-            cell_size_m=self.cell_size_m,
-            source=self.source,
-            synthetic=self.synthetic,
-            offset_rowcol=(self.offset_rowcol[0] + row, self.offset_rowcol[1] + col),
-        )
+        offset = (self.offset_rowcol[0] + row, self.offset_rowcol[1] + col)
+        return grid_tile(self, kw, valid, row, col, offset)
 
     def xy_to_rowcol(self, x: float, y: float) -> tuple[int, int]:
         """The (row, col) of the cell holding map point (x, y) in ``crs``; InputError if outside."""
@@ -268,3 +254,72 @@ def grid_cell_size_m(
 def cell_size_from_transform(transform: Affine, crs: Any, where: str) -> float:
     """The square cell size in metres (see :func:`grid_cell_size_m`)."""
     return grid_cell_size_m(transform, crs, where)
+
+
+def window_cells(
+    source: str, shape: tuple[int, int], row: int, col: int, height: int | None, width: int | None
+) -> tuple[int, int, int, int]:
+    """``(row, col, height, width)`` of a window of a ``shape`` grid, as ints (``None``: to the
+    grid's edge); InputError naming ``source`` when the window leaves the grid."""
+    h, w = shape
+    row, col = int(row), int(col)
+    height = h - row if height is None else int(height)
+    width = w - col if width is None else int(width)
+    if height < 1 or width < 1 or row < 0 or col < 0 or row + height > h or col + width > w:
+        raise InputError(
+            f"{source}: window rows {row}:{row + height}, cols {col}:{col + width} "
+            f"is outside the {h}x{w} grid"
+        )
+    return row, col, height, width
+
+
+def grid_tile(
+    grid: Any, layers: dict[str, np.ndarray], valid: np.ndarray, row: int, col: int, offset_rowcol
+) -> Landscape:
+    """The :class:`Landscape` of ``layers`` (by attribute name) and ``valid`` at the window whose
+    top-left cell is (row, col) of ``grid`` (a Landscape or a reader: its CRS, transform shifted to
+    the window, cell size, source and ``synthetic``)."""
+    return Landscape(
+        **layers,
+        valid=valid,
+        crs=grid.crs,
+        transform=grid.transform @ Affine.translation(col, row),
+        cell_size_m=grid.cell_size_m,
+        source=grid.source,
+        synthetic=grid.synthetic,
+        offset_rowcol=(int(offset_rowcol[0]), int(offset_rowcol[1])),
+    )
+
+
+class GridReader:
+    """The reader interface: ``source``, ``shape``, ``crs``, ``transform``, ``cell_size_m``,
+    ``synthetic``, :meth:`read` by window and :meth:`close`. Subclasses set the grid attributes
+    and read a window already checked to lie on the grid (``_read``)."""
+
+    synthetic = False
+    source: str
+    shape: tuple[int, int]
+
+    def read(
+        self,
+        row: int = 0,
+        col: int = 0,
+        height: int | None = None,
+        width: int | None = None,
+        *,
+        allow_empty: bool = False,
+    ) -> Landscape:
+        """The window whose top-left cell is (row, col), to the grid's edge where ``height`` /
+        ``width`` is None (default: the whole grid), in SI units, validated.
+
+        Raises :class:`InputError` when the window leaves the grid or (unless ``allow_empty``)
+        holds no valid cell.
+        """
+        row, col, height, width = window_cells(self.source, self.shape, row, col, height, width)
+        return self._read(row, col, height, width, allow_empty=allow_empty)
+
+    def _read(self, row: int, col: int, height: int, width: int, *, allow_empty: bool) -> Landscape:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass

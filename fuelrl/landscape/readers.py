@@ -22,22 +22,18 @@ from rasterio.windows import Window
 from fuelrl.errors import InputError
 from fuelrl.landscape.bands import (
     ASPECT_FLAT,
-    DEFAULT_BAND_ORDER,
-    FLAMMAP_NODATA,
     LAYER_KEYS,
     BandSource,
     layer_key,
     open_raster,
 )
-from fuelrl.landscape.core import LAYERS, Landscape
+from fuelrl.landscape.core import LAYERS, GridReader, Landscape, grid_tile
 from fuelrl.landscape.fuel_codes import KNOWN_CODES, KNOWN_CODES_TEXT
 from fuelrl.landscape.units import SI_RANGES, UNITS, layer_from_name, to_si
 from fuelrl.landscape.window import accepts_windows
 
 __all__ = [
     "ASPECT_FLAT",
-    "DEFAULT_BAND_ORDER",
-    "FLAMMAP_NODATA",
     "LAYER_KEYS",
     "MAX_READ_CELLS",
     "BandSource",
@@ -90,7 +86,7 @@ def _available_memory_bytes() -> int | None:
         return None
 
 
-class LandscapeReader:
+class LandscapeReader(GridReader):
     """A landscape on disk, inspected once, read by window.
 
     ``read(row, col, height, width)`` returns a :class:`Landscape` tile (default: the whole grid).
@@ -168,27 +164,7 @@ class LandscapeReader:
             mask |= ~np.isfinite(raw)
         return mask
 
-    def read(
-        self,
-        row: int = 0,
-        col: int = 0,
-        height: int | None = None,
-        width: int | None = None,
-        *,
-        allow_empty: bool = False,
-    ) -> Landscape:
-        """The window whose top-left cell is (row, col), in SI units, validated.
-
-        Raises :class:`InputError` when the window holds no valid cell, unless ``allow_empty``.
-        """
-        h, w = self.shape
-        height = h - row if height is None else int(height)
-        width = w - col if width is None else int(width)
-        if height < 1 or width < 1 or row < 0 or col < 0 or row + height > h or col + width > w:
-            raise InputError(
-                f"{self.source}: window rows {row}:{row + height}, cols {col}:{col + width} "
-                f"is outside the {h}x{w} grid"
-            )
+    def _read(self, row: int, col: int, height: int, width: int, *, allow_empty: bool) -> Landscape:
         raw = {key: self.read_raw(key, row, col, height, width) for key in LAYER_KEYS}
         missing = {key: self._nodata_mask(key, raw[key]) for key in LAYER_KEYS}
         missing["fuel_model"] |= raw["fuel_model"] == 0  # code 0 is no fuel model: nodata
@@ -228,16 +204,7 @@ class LandscapeReader:
                 values = np.where(flat, 0.0, values)
             values = np.where(valid, values, 0)
             out[attr] = values.astype(dtype)
-        return Landscape(
-            **out,
-            valid=valid,
-            crs=self.crs,
-            transform=self.transform @ Affine.translation(col, row),
-            cell_size_m=self.cell_size_m,
-            source=self.source,
-            synthetic=False,
-            offset_rowcol=(int(row), int(col)),
-        )
+        return grid_tile(self, out, valid, row, col, (row, col))
 
     @staticmethod
     def _reject(src: BandSource, bad: np.ndarray, values: np.ndarray, row: int, col: int, why: str) -> None:
@@ -263,7 +230,7 @@ class LandscapeReader:
     # ------------------------------------------------------------------ slope unit check
 
 
-class SyntheticReader:
+class SyntheticReader(GridReader):
     """A generated landscape held in memory, with the reader interface (``read`` by window)."""
 
     synthetic = True
@@ -276,22 +243,8 @@ class SyntheticReader:
         self.transform = landscape.transform
         self.cell_size_m = landscape.cell_size_m
 
-    def read(
-        self,
-        row: int = 0,
-        col: int = 0,
-        height: int | None = None,
-        width: int | None = None,
-        *,
-        allow_empty: bool = False,
-    ) -> Landscape:
-        h, w = self.shape
-        height = h - row if height is None else height
-        width = w - col if width is None else width
+    def _read(self, row: int, col: int, height: int, width: int, *, allow_empty: bool) -> Landscape:
         return self.landscape.window(row, col, height, width, allow_empty=allow_empty)
-
-    def close(self) -> None:
-        pass
 
     def __repr__(self) -> str:
         return f"SyntheticReader({self.source!r})"

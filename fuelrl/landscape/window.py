@@ -23,7 +23,7 @@ from typing import Any
 from affine import Affine
 
 from fuelrl.errors import InputError
-from fuelrl.landscape.core import Landscape
+from fuelrl.landscape.core import GridReader, Landscape
 
 __all__ = ["GridWindow", "WindowedReader", "accepts_windows", "split_window"]
 
@@ -116,7 +116,7 @@ def split_window(spec: Any) -> GridWindow | None:
     return GridWindow(text, base, parts.get("rows"), parts.get("cols"))
 
 
-class WindowedReader:
+class WindowedReader(GridReader):
     """A reader of one window of another reader's grid, with the reader interface.
 
     ``shape``, ``transform`` (shifted to the window's origin), ``crs``, ``cell_size_m``, ``source``
@@ -144,24 +144,7 @@ class WindowedReader:
     def bands(self) -> Any:
         return self.base.bands
 
-    def read(
-        self,
-        row: int = 0,
-        col: int = 0,
-        height: int | None = None,
-        width: int | None = None,
-        *,
-        allow_empty: bool = False,
-    ) -> Landscape:
-        h, w = self.shape
-        row, col = int(row), int(col)
-        height = h - row if height is None else int(height)
-        width = w - col if width is None else int(width)
-        if height < 1 or width < 1 or row < 0 or col < 0 or row + height > h or col + width > w:
-            raise InputError(
-                f"{self.source}: window rows {row}:{row + height}, cols {col}:{col + width} "
-                f"is outside the {h}x{w} grid"
-            )
+    def _read(self, row: int, col: int, height: int, width: int, *, allow_empty: bool) -> Landscape:
         land = self.base.read(self.row0 + row, self.col0 + col, height, width, allow_empty=allow_empty)
         return dataclasses.replace(land, source=self.source, offset_rowcol=(row, col))
 

@@ -39,6 +39,9 @@ TINY = [
     "--memory.every_n_steps=2",
 ]
 
+#: the low_mem profile as the tests run it (no progress bar)
+LOW_MEM = ["--config", str(CONFIGS / "low_mem.yaml"), "--trainer.enable_progress_bar=false"]
+
 
 def fuelrl_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("fuelrl")
@@ -50,6 +53,14 @@ def fuelrl_cmd() -> list[str]:
 
 def run_fuelrl(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([*fuelrl_cmd(), *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def fit_ok(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``fuelrl fit ARGS`` writing its logs and checkpoints under ``root``; it must exit 0 (the
+    assertion shows the tail of its stderr)."""
+    proc = run_fuelrl("fit", *args, f"--trainer.default_root_dir={root}", timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
 def scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:

@@ -15,7 +15,7 @@ import yaml
 
 from fuelrl.agents.cli import lightning_main
 
-from .cli_helpers import CONFIGS, REPO, TINY, fuelrl_cmd, image_tags, run_fuelrl, scalars
+from .cli_helpers import CONFIGS, LOW_MEM, REPO, TINY, fit_ok, fuelrl_cmd, image_tags, run_fuelrl, scalars
 
 REQUIRED_SCALARS = {
     "train/loss",
@@ -160,21 +160,17 @@ def test_sigkill_after_first_checkpoint_then_resume_from_last(tmp_path):
 
 @pytest.mark.slow
 def test_low_mem_profile_runs_on_cpu(tmp_path):
-    proc = run_fuelrl(
-        "fit",
-        "--config",
-        str(CONFIGS / "low_mem.yaml"),
-        f"--trainer.default_root_dir={tmp_path}",
+    proc = fit_ok(
+        tmp_path,
+        *LOW_MEM,
         "--trainer.max_steps=8",
         "--trainer.val_check_interval=16",
-        "--trainer.enable_progress_bar=false",
         "--data.warmup_frames=64",
         "--data.prefill_frames=32",
         "--data.eval_tiles=2",
         "--data.env.fires_per_tile=2",
         timeout=900,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
     if not torch.cuda.is_available():
         assert "precision 16-mixed cannot run" in proc.stderr
     assert (tmp_path / "checkpoints" / "last.ckpt").exists()
@@ -184,17 +180,15 @@ def test_low_mem_profile_runs_on_cpu(tmp_path):
 
 @pytest.mark.slow
 def test_ddp_two_cpu_processes_with_gloo(tmp_path):
-    proc = run_fuelrl(
-        "fit",
+    proc = fit_ok(
+        tmp_path,
         *TINY,
-        f"--trainer.default_root_dir={tmp_path}",
         "--trainer.devices=2",
         "--trainer.strategy=ddp",
         "--trainer.max_steps=8",
         "--trainer.val_check_interval=8",
         timeout=900,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
     assert "distributed_backend=gloo" in proc.stderr and "Starting with 2 processes" in proc.stderr
     state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert state["global_step"] == 8
@@ -203,15 +197,13 @@ def test_ddp_two_cpu_processes_with_gloo(tmp_path):
 
 @pytest.mark.slow
 def test_pytorch_profiler_writes_traces_into_the_log_dir(tmp_path):
-    proc = run_fuelrl(
-        "fit",
+    fit_ok(
+        tmp_path,
         *TINY,
-        f"--trainer.default_root_dir={tmp_path}",
         "--trainer.max_steps=6",
         "--trainer.val_check_interval=100",
         "--trainer.profiler=pytorch",
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
     traces = list((tmp_path / "lightning_logs" / "version_0").glob("*.pt.trace.json"))
     assert traces, sorted(str(p) for p in tmp_path.rglob("*"))
     assert json.loads(traces[0].read_text())["traceEvents"]  # a Chrome trace Perfetto can open

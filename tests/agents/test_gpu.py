@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from .cli_helpers import CONFIGS, run_fuelrl, scalars
+from .cli_helpers import LOW_MEM, fit_ok, scalars
 
 
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_low_mem_peak_gpu_memory_fits_a_4_gb_card(tmp_path):
-    proc = run_fuelrl(
-        "fit",
-        "--config",
-        str(CONFIGS / "low_mem.yaml"),
-        f"--trainer.default_root_dir={tmp_path}",
+    fit_ok(
+        tmp_path,
+        *LOW_MEM,
         "--trainer.accelerator=gpu",
         "--trainer.max_steps=200",
         "--trainer.val_check_interval=400",
-        "--trainer.enable_progress_bar=false",
         "--memory.every_n_steps=10",
         timeout=1800,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
     found = scalars(tmp_path)
     peak_reserved = max(v for _, v in found["memory/gpu_peak_reserved_mib"])
     print(f"low_mem peak GPU memory reserved: {peak_reserved:.0f} MiB")

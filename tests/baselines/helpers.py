@@ -86,3 +86,21 @@ def small_problem(
 
 def no_breaks(landscape: Landscape) -> torch.Tensor:
     return torch.zeros((1, *landscape.shape), dtype=torch.bool)
+
+
+def score_at_5pct(landscape, planners, backend, weather, fires: int, planning_fires: int | None = None, **kw):
+    """``plan_and_score`` of ``planners`` at a 5 % budget, seed 0: ``fires`` scoring fires and
+    ``planning_fires`` (default: as many) planning fires; ``kw`` further options."""
+    from fuelrl.baselines.evaluation import plan_and_score
+
+    return plan_and_score(
+        landscape,
+        planners,
+        backend,
+        weather,
+        budget=0.05,
+        scoring_fires=fires,
+        planning_fires=fires if planning_fires is None else planning_fires,
+        seed=0,
+        **kw,
+    )

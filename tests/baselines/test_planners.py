@@ -19,7 +19,7 @@ from fuelrl.baselines import (
 )
 from fuelrl.errors import InputError
 
-from .helpers import small_problem
+from .helpers import score_at_5pct, small_problem
 
 HEURISTICS = [RandomPlanner, BurnProbabilityPlanner, DPVPlanner]
 
@@ -136,7 +136,6 @@ def test_make_planner_errors_name_the_policy(tmp_path):
 @pytest.mark.slow
 def test_dpv_beats_random_on_the_testmtt_landscape(testmtt_dir):
     """On the 19545 landscape (held-out fires, paired): dpv burns significantly less than random."""
-    from fuelrl.baselines.evaluation import plan_and_score
     from fuelrl.baselines.scoring import paired_difference
     from fuelrl.landscape import open_landscape
     from fuelrl.simulators.scenarios import WeatherDistribution
@@ -147,16 +146,7 @@ def test_dpv_beats_random_on_the_testmtt_landscape(testmtt_dir):
         wind_speed_20ft_mph=36.0, wind_from_deg=299.0, moisture_pct=(3, 4, 10, 53, 131), duration_min=400.0
     )
     planners = {"random": RandomPlanner(), "dpv": DPVPlanner()}
-    run = plan_and_score(
-        landscape,
-        planners,
-        registry.create("threaded"),
-        weather,
-        budget=0.05,
-        scoring_fires=100,
-        planning_fires=100,
-        seed=0,
-    )
+    run = score_at_5pct(landscape, planners, registry.create("threaded"), weather, 100)
     d = paired_difference(run.burned_ha["dpv"], run.burned_ha["random"])
     assert d["diff_ha_ci95"][1] < 0, d
     assert d["diff_pct"] < -15.0, d

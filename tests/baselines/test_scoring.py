@@ -8,7 +8,7 @@ from scipy import stats
 
 from fuelrl import registry
 from fuelrl.baselines import RandomPlanner
-from fuelrl.baselines.evaluation import PairingError, plan_and_score
+from fuelrl.baselines.evaluation import PairingError
 from fuelrl.baselines.scoring import (
     fire_sets,
     mean_ci,
@@ -18,6 +18,8 @@ from fuelrl.baselines.scoring import (
 )
 from fuelrl.landscape import generate_landscape
 from fuelrl.simulators.scenarios import WeatherDistribution
+
+from .helpers import score_at_5pct
 
 WEATHER = WeatherDistribution(wind_speed_20ft_mph=(5.0, 20.0), duration_min=90.0)
 
@@ -105,17 +107,7 @@ def test_every_policy_and_the_untreated_landscape_are_scored_on_identical_fires(
     ls = generate_landscape(seed=2, shape=(24, 24))
     backend = _RecordingNumpy()
     planners = {"random": RandomPlanner(), "burn_probability": BurnProbabilityPlanner(), "dpv": DPVPlanner()}
-    run = plan_and_score(
-        ls,
-        planners,
-        backend,
-        WEATHER,
-        budget=0.05,
-        scoring_fires=9,
-        planning_fires=4,
-        seed=0,
-        recompute_every=10,
-    )
+    run = score_at_5pct(ls, planners, backend, WEATHER, 9, 4, recompute_every=10)
     scoring_calls = [sha for f, sha in backend.seen if f == 9]
     planning_calls = {sha for f, sha in backend.seen if f == 4}
     assert len(scoring_calls) == 4  # untreated + 3 policies
@@ -124,16 +116,8 @@ def test_every_policy_and_the_untreated_landscape_are_scored_on_identical_fires(
     assert set(run.scored_fingerprints) == {"untreated", *planners}
 
     # dropping policies changes neither the fires nor the untreated or random results
-    alone = plan_and_score(
-        ls,
-        {"random": RandomPlanner()},
-        registry.create("numpy"),
-        WEATHER,
-        budget=0.05,
-        scoring_fires=9,
-        planning_fires=4,
-        seed=0,
-        recompute_every=10,
+    alone = score_at_5pct(
+        ls, {"random": RandomPlanner()}, registry.create("numpy"), WEATHER, 9, 4, recompute_every=10
     )
     assert alone.fires_info == run.fires_info
     np.testing.assert_array_equal(alone.untreated_ha, run.untreated_ha)
@@ -144,13 +128,4 @@ def test_a_changed_fire_set_is_caught_not_scored():
     ls = generate_landscape(seed=2, shape=(24, 24))
     backend = _RecordingNumpy(mutate_on_call=1)  # the untreated scoring run alters the held-out fires
     with pytest.raises(PairingError, match="held-out fires changed"):
-        plan_and_score(
-            ls,
-            {"random": RandomPlanner()},
-            backend,
-            WEATHER,
-            budget=0.05,
-            scoring_fires=5,
-            planning_fires=5,
-            seed=0,
-        )
+        score_at_5pct(ls, {"random": RandomPlanner()}, backend, WEATHER, 5)

@@ -24,6 +24,30 @@ def worcester_tiles(worcester_dir):
     return tiles
 
 
+def _assert_builtins_agree(batch, breaks, scenarios, options, *, chunk_fires: int) -> np.ndarray:
+    """threaded (2 workers, ``chunk_fires`` a chunk) and torch (CPU) arrival times equal numpy's;
+    returns numpy's [B, F, H, W] arrival times."""
+    results = {
+        name: registry.create(name, options=options, **kw).simulate(batch, breaks, scenarios)
+        for name, kw in [
+            ("numpy", {}),
+            ("threaded", {"workers": 2, "chunk_fires": chunk_fires}),
+            ("torch", {"device": "cpu"}),
+        ]
+    }
+    ref = results["numpy"].arrival_min.numpy()
+    duration = scenarios.duration_min.numpy()[:, :, None, None]
+    for name in ("threaded", "torch"):
+        got = results[name].arrival_min.numpy()
+        differ = np.isfinite(got) != np.isfinite(ref)
+        # only cells whose arrival sits at the duration (float rounding) may differ
+        near = np.abs(np.where(np.isfinite(ref), ref, got) - duration) < 1e-2
+        assert not (differ & ~near).any(), f"{name}: {int(differ.sum())} cells burn in one backend only"
+        both = np.isfinite(got) & np.isfinite(ref)
+        np.testing.assert_allclose(got[both], ref[both], rtol=1e-4, atol=1e-3, err_msg=name)
+    return ref
+
+
 @pytest.mark.parametrize("conventions", ["behave", "flammap"])
 def test_builtin_backends_agree_on_worcester(worcester_tiles, conventions):
     batch = TileBatch.stack(worcester_tiles)
@@ -39,27 +63,11 @@ def test_builtin_backends_agree_on_worcester(worcester_tiles, conventions):
     breaks = torch.zeros(batch.shape, dtype=torch.bool)
     breaks[0, 20:50, 40] = True
     breaks[1, 30, 5:60] = True
-    options = SimulationOptions(conventions=conventions)
-    results = {
-        name: registry.create(name, options=options, **kw).simulate(batch, breaks, scenarios)
-        for name, kw in [
-            ("numpy", {}),
-            ("threaded", {"workers": 2, "chunk_fires": 4}),
-            ("torch", {"device": "cpu"}),
-        ]
-    }
-    ref = results["numpy"].arrival_min.numpy()
+    ref = _assert_builtins_agree(
+        batch, breaks, scenarios, SimulationOptions(conventions=conventions), chunk_fires=4
+    )
     burned = np.isfinite(ref).sum(axis=(2, 3))
     assert burned.min() > 20, f"every fire should spread: {burned}"
-    duration = scenarios.duration_min.numpy()[:, :, None, None]
-    for name in ("threaded", "torch"):
-        got = results[name].arrival_min.numpy()
-        differ = np.isfinite(got) != np.isfinite(ref)
-        # only cells whose arrival sits at the duration (float rounding) may differ
-        near = np.abs(np.where(np.isfinite(ref), ref, got) - duration) < 1e-2
-        assert not (differ & ~near).any(), f"{name}: {int(differ.sum())} cells burn in one backend only"
-        both = np.isfinite(got) & np.isfinite(ref)
-        np.testing.assert_allclose(got[both], ref[both], rtol=1e-4, atol=1e-3, err_msg=name)
 
 
 def test_threaded_physics_split_by_rows_matches_numpy(worcester_tiles):
@@ -148,23 +156,7 @@ def test_builtin_backends_agree_with_gridded_weather(gridded_2427464):
     breaks = torch.zeros(batch.shape, dtype=torch.bool)
     breaks[0, 10:50, 30] = True
     options = SimulationOptions(conventions="flammap")
-    results = {
-        name: registry.create(name, options=options, **kw).simulate(batch, breaks, scenarios)
-        for name, kw in [
-            ("numpy", {}),
-            ("threaded", {"workers": 2, "chunk_fires": 3}),
-            ("torch", {"device": "cpu"}),
-        ]
-    }
-    ref = results["numpy"].arrival_min.numpy()
+    ref = _assert_builtins_agree(batch, breaks, scenarios, options, chunk_fires=3)
     assert np.isfinite(ref).sum(axis=(2, 3)).min() >= 10, "every fire should spread"
     without = registry.create("numpy", options=options).simulate(scalar, breaks, scenarios)
     assert not np.array_equal(np.isfinite(without.arrival_min.numpy()), np.isfinite(ref))
-    duration = scenarios.duration_min.numpy()[:, :, None, None]
-    for name in ("threaded", "torch"):
-        got = results[name].arrival_min.numpy()
-        differ = np.isfinite(got) != np.isfinite(ref)
-        near = np.abs(np.where(np.isfinite(ref), ref, got) - duration) < 1e-2
-        assert not (differ & ~near).any(), f"{name}: {int(differ.sum())} cells burn in one backend only"
-        both = np.isfinite(got) & np.isfinite(ref)
-        np.testing.assert_allclose(got[both], ref[both], rtol=1e-4, atol=1e-3, err_msg=name)
