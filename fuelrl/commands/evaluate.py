@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policies",
         default=DEFAULT_POLICIES,
-        help=f"comma-separated: random, burn_probability, dpv and/or PATH.ckpt (default {DEFAULT_POLICIES})",
+        help=f"comma-separated: random, burn_probability, dpv, pretrained and/or PATH.ckpt "
+        f"(default {DEFAULT_POLICIES})",
     )
     pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)

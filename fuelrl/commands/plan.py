@@ -38,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
         required=True,
-        metavar="PATH.ckpt|random|burn_probability|dpv",
-        help="a `fuelrl fit` checkpoint or a heuristic",
+        metavar="PATH.ckpt|pretrained|random|burn_probability|dpv",
+        help="a `fuelrl fit` checkpoint, the agent shipped with fuelrl (pretrained) or a heuristic",
     )
     pa.add_budget_argument(parser)
     pa.add_fire_arguments(parser)
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if not distributed.is_main():
         return 0  # rank 0 writes
-    checkpoint = str(args.policy) if name.startswith("agent") else None
+    checkpoint = str(getattr(planner, "checkpoint", None) or "") or None  # the file an agent read
     summary = plan_summary(run_, name, planner, ctx, checkpoint=checkpoint)
     summary.update(inputs_summary(run_, name))
     units = score_plan_units(run_, name, backend, score=not args.no_unit_scores)

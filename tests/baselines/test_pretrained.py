@@ -73,3 +73,16 @@ def test_pretrained_plans_on_testmtt(testmtt_dir):
     problem = _problem(landscape, fires=16, weather=weather)
     plan = make_planner("pretrained").plan(problem)
     assert plan.cells == problem.budget_cells and not (plan.breaks & ~problem.legal).any()
+
+
+def test_plan_cli_with_the_pretrained_policy_names_its_checkpoint(tmp_path):
+    import json
+
+    from fuelrl.cli import main
+
+    out = tmp_path / "plan"
+    argv = ["plan", "synthetic:seed=1,size=24", "--policy", "pretrained", "--fires", "2", "--seed", "0"]
+    assert main([*argv, "--backend", "numpy", "--no-unit-scores", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["policy"] == "pretrained"
+    assert Path(summary["checkpoint"]) == pretrained_checkpoint_path()
