@@ -182,6 +182,7 @@ class AgentPlanner(GreedyPlanner):
         self.breaks_per_update = None if breaks_per_update is None else int(breaks_per_update)
         self.refresh_limit = float(refresh_limit)
         self._local_checked: dict[int, bool] = {}
+        self._cost: np.ndarray | None = None
 
     # ------------------------------------------------------------------ layout and observation
     def plan(self, problem: PlanningProblem):
@@ -287,6 +288,7 @@ class AgentPlanner(GreedyPlanner):
 
     # ------------------------------------------------------------------ placement
     def place(self, problem: PlanningProblem) -> tuple[np.ndarray, int, dict[str, Any]]:
+        self._cost = None if problem.cost is None else problem.cell_cost  # rank by Q per cost
         if not self.sequential:
             return super().place(problem)
         progress = Progress(problem.budget_cells, f"{self.label} breaks", "break", self.progress)
@@ -313,7 +315,8 @@ class AgentPlanner(GreedyPlanner):
             while placed < stop:
                 budget_left = (problem.budget_cells - placed) / problem.budget_cells
                 q = self.q_values(problem.landscape, breaks, bp, budget_left, dpv=dpv, weather=weather)
-                pick = top_k_legal(q, problem.legal & ~breaks, 1, rng)
+                free = problem.legal & ~breaks
+                pick = top_k_legal(self._rank(q, free, 0, h, 0, w), free, 1, rng)
                 if pick.size == 0:
                     break
                 breaks.reshape(-1)[pick] = True
@@ -358,7 +361,7 @@ class AgentPlanner(GreedyPlanner):
                     counts["whole_passes"] += 1
                 fresh.append((region, state))
                 q = state.q[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0].double().cpu().numpy()
-                score[a0:a1, b0:b1] = np.where(available[a0:a1, b0:b1], q, -np.inf)
+                score[a0:a1, b0:b1] = self._rank(q, available, a0, a1, b0, b1)
             states = fresh
             best = ArgmaxMap(score, rng.permutation(h * w))
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
@@ -381,6 +384,16 @@ class AgentPlanner(GreedyPlanner):
             **{k: round(v, 3) for k, v in seconds.items()},
         }
         return np.asarray(order, dtype=np.int64), recomputes, info
+
+    def _rank(self, q: np.ndarray, available: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """The placement score of the box (r0:r1, c0:c1) from its Q-values: -inf where no break may
+        go, Q per cost of the cell with a cost raster (the heuristics' benefit per cost)."""
+        keep = available[r0:r1, c0:c1]
+        if self._cost is not None:  # a dearer cell always ranks lower, whatever the sign of Q
+            cost = self._cost[r0:r1, c0:c1]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                q = np.where(q > 0, q / cost, q * cost)
+        return np.where(keep, q, -np.inf)
 
     def _refresh_changed(self, state: LocalQ, x: torch.Tensor, counts: dict[str, int]) -> bool:
         """Bring ``state`` to the new observation ``x`` of its window by refreshing only the cells
@@ -434,7 +447,7 @@ class AgentPlanner(GreedyPlanner):
                     e0, e1 = max(p0 + c0, b0), min(p1 + c0, b1)
                     if g0 < g1 and e0 < e1:
                         q = state.q[g0 - r0 : g1 - r0, e0 - c0 : e1 - c0].double().cpu().numpy()
-                        best.set(g0, g1, e0, e1, np.where(available[g0:g1, e0:e1], q, -np.inf))
+                        best.set(g0, g1, e0, e1, self._rank(q, available, g0, g1, e0, e1))
         return placed
 
     def _simulated_channels(self, problem: PlanningProblem, breaks: np.ndarray):

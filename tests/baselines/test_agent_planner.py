@@ -462,3 +462,24 @@ def test_a_network_trained_with_values_reads_them_and_needs_them(tmp_path):
     np.testing.assert_allclose(x[names.index("value/max")].numpy(), values / 80.0)
     plan = planner.plan(problem)
     assert plan.cells == 10 and not (plan.breaks & ~problem.legal).any()
+
+
+def test_with_a_cost_raster_the_agent_ranks_by_q_per_cost_within_the_cost_budget(checkpoint):
+    """Dearer cells rank lower (Q per cost, whatever Q's sign), and the plan never spends more
+    than the cost budget."""
+    import dataclasses
+
+    path, _ = checkpoint
+    free = AgentPlanner(path).plan(small_problem(size=32, budget=20, recompute_every=10))
+    west, east = free.breaks[:, :16].sum(), free.breaks[:, 16:].sum()
+    dear = slice(16, None) if east >= west else slice(0, 16)  # the half the free plan likes more
+    assert free.breaks[:, dear].sum() > 0
+    cost = np.ones(free.breaks.shape)
+    cost[:, dear] = 50.0
+    problem = dataclasses.replace(
+        small_problem(size=32, budget=20, recompute_every=10), cost=cost, budget_cost=200.0
+    )
+    plan = AgentPlanner(path).plan(problem)
+    assert plan.info["rescore"] == "local"
+    assert problem.spent(plan.breaks) <= 200.0
+    assert plan.breaks[:, dear].sum() < free.breaks[:, dear].sum()
