@@ -28,6 +28,9 @@ def test_license_is_an_spdx_string_with_its_files():
     for name in project["license-files"]:
         assert (ROOT / name).is_file(), name
     assert "MIT License" in (ROOT / "LICENSE").read_text()
+    for plugin in sorted((ROOT / "plugins").glob("*/pyproject.toml")):  # installed beside fuelrl
+        meta = tomllib.loads(plugin.read_text())
+        assert isinstance(meta["project"]["license"], str), plugin  # not a table: setuptools warns
 
 
 @pytest.mark.slow
