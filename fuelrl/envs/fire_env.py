@@ -15,17 +15,15 @@ from typing import Any
 
 import torch
 from tensordict import TensorDict, TensorDictBase
-from torchrl.data import Binary, Bounded, Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
 from fuelrl import registry
 from fuelrl.envs.config import EnvConfig
+from fuelrl.envs.env_state import FireEnvState
 from fuelrl.envs.expert import greedy_labels
 from fuelrl.envs.observation import (
     DYNAMIC_CHANNELS,
-    LANDSCAPE_CHANNELS,
     OBSERVATION_CHANNELS,
-    WEATHER_CHANNELS,
     channel_layout,
     landscape_channels,
     weather_planes,
@@ -34,13 +32,13 @@ from fuelrl.envs.plan_layers import TileInputs
 from fuelrl.envs.sources import FireSource, TileSource, stack_layer
 from fuelrl.envs.weather_layers import TileWeather
 from fuelrl.errors import InputError
-from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationOptions, TileBatch
+from fuelrl.simulators.base import ScenarioSet, SimulationOptions, TileBatch
 from fuelrl.simulators.trees import dpv
 
 log = logging.getLogger(__name__)
 
 
-class FireEnv(EnvBase):
+class FireEnv(FireEnvState, EnvBase):
     """Fuel-break placement on a batch of B landscape tiles (``batch_size`` [B]).
 
     Each episode (per tile): reset draws a tile from the landscape dataset and a fixed set of F fires
@@ -123,140 +121,6 @@ class FireEnv(EnvBase):
         self._make_specs()
         self._allocate_state()
         self.set_seed(0 if seed is None else int(seed))
-
-    # ------------------------------------------------------------------------------------ specs
-    @property
-    def tile_shape(self) -> tuple[int, int]:
-        return self.config.tile_size, self.config.tile_size
-
-    @property
-    def num_cells(self) -> int:
-        h, w = self.tile_shape
-        return h * w
-
-    def _make_specs(self) -> None:
-        b = self.config.batch_size
-        h, w = self.tile_shape
-        n, c, dev = h * w, len(self.observation_channels), self.device
-        self.observation_spec = Composite(
-            observation=Unbounded(shape=(b, c, h, w), dtype=torch.float32, device=dev),
-            budget_left=Bounded(low=0.0, high=1.0, shape=(b, 1), dtype=torch.float32, device=dev),
-            action_mask=Binary(n=n, shape=(b, n), dtype=torch.bool, device=dev),
-            burned_ha=Unbounded(shape=(b, 1), dtype=torch.float32, device=dev),
-            **(
-                {
-                    "expert_action": Unbounded(shape=(b,), dtype=torch.int64, device=dev),
-                    "expert_dpv": Unbounded(shape=(b, n), dtype=torch.float32, device=dev),
-                }
-                if self.config.expert != "none"
-                else {}
-            ),
-            shape=(b,),
-            device=dev,
-        )
-        self.action_spec = Categorical(n=n, shape=(b,), dtype=torch.int64, device=dev)
-        self.reward_spec = Unbounded(shape=(b, 1), dtype=torch.float32, device=dev)
-        self.full_done_spec = Composite(
-            done=Categorical(2, shape=(b, 1), dtype=torch.bool, device=dev),
-            terminated=Categorical(2, shape=(b, 1), dtype=torch.bool, device=dev),
-            truncated=Categorical(2, shape=(b, 1), dtype=torch.bool, device=dev),
-            shape=(b,),
-            device=dev,
-        )
-
-    # ------------------------------------------------------------------------------------ state
-    def _allocate_state(self) -> None:
-        """The per-tile state, allocated once and overwritten slot by slot at reset."""
-        b, f = self.config.batch_size, self.config.fires_per_tile
-        h, w = self.tile_shape
-        dev = self.sim_device
-
-        def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-            return torch.zeros(shape, dtype=dtype, device=dev)
-
-        self._tiles = TileBatch(
-            fuel_model=z(b, h, w, dtype=torch.int32),
-            slope_fraction=z(b, h, w),
-            aspect_deg=z(b, h, w),
-            canopy_cover_fraction=z(b, h, w),
-            canopy_height_m=z(b, h, w),
-            canopy_base_height_m=z(b, h, w),
-            canopy_bulk_density_kg_m3=z(b, h, w),
-            valid=z(b, h, w, dtype=torch.bool),
-            cell_size_m=self.source.cell_size_m,
-        )
-        if self.tile_weather.active:  # per-cell weather fields, filled per episode (weather_layers)
-            self._tiles = replace(self._tiles, **{name: z(b, h, w) for name in self.tile_weather.fields})
-        self._scenarios = ScenarioSet(
-            ignition_cell=z(b, f, dtype=torch.int64),
-            wind_speed_20ft_m_min=z(b, f),
-            wind_from_deg=z(b, f),
-            moisture_fraction=z(b, f, 5),
-            foliar_moisture_fraction=z(b, f),
-            duration_min=z(b, f),
-        )
-        self._landscape_obs = torch.zeros((b, len(LANDSCAPE_CHANNELS), h, w), device=self.device)
-        self._burnable = z(b, h, w, dtype=torch.bool)
-        self._protected = z(b, h, w, dtype=torch.bool)  # ignition cells when protect_ignitions
-        self._breaks = z(b, h, w, dtype=torch.bool)
-        self._burn_probability = z(b, h, w)
-        self._dpv = z(b, h, w) if self.config.dpv_channel else None  # "dpv/max" channel
-        self._values = z(b, h, w) if self.config.values else None  # values at risk (EnvConfig.values)
-        self._value_total = z(b, dtype=torch.float64)
-        self._value_burned = z(b, dtype=torch.float64)  # expected value burned, last simulation
-        n_weather = len(WEATHER_CHANNELS) if self.config.weather_channels else 0
-        self._weather_obs = torch.zeros((b, n_weather, h, w), device=self.device)
-        self._expert_action = torch.full((b,), -1, dtype=torch.int64, device=dev)
-        self._expert_dpv = z(b, h * w)  # the teacher's DPV map on the observation's dpv/max scale
-        self._dpv_top = z(b, dtype=torch.float64)  # max DPV (ha per fire) of the stored dpv/max map
-        self._burned_ha = z(b, dtype=torch.float64)  # expected burned area at the last simulation
-        self._burned_ha_no_breaks = z(b, dtype=torch.float64)
-        self._burnable_ha = z(b, dtype=torch.float64)
-        self._budget_cells = z(b, dtype=torch.int64)
-        self._placed = z(b, dtype=torch.int64)
-        self._steps = z(b, dtype=torch.int64)
-        self._tile_ids = z(b, dtype=torch.int64)
-        self._started = z(b, dtype=torch.bool)
-        # what the backend computed once for the current tiles and fires (the spread fields without
-        # breaks); replaced tile by tile at reset, reused by every step's simulation
-        self._prepared: PreparedFires | None = None
-        flat = torch.arange(h * w, device=dev)
-        self._rows, self._cols = flat // w, flat % w
-
-    # Read-only views of the episode state (for tests, evaluation and plotting).
-    @property
-    def tiles(self) -> TileBatch:
-        """The B tiles of the current episodes (on ``sim_device``)."""
-        return self._tiles
-
-    @property
-    def scenarios(self) -> ScenarioSet:
-        """The fixed fires of the current episodes, [B, F]."""
-        return self._scenarios
-
-    @property
-    def breaks(self) -> torch.Tensor:
-        """bool [B, H, W]: the cells treated so far in the current episodes."""
-        return self._breaks
-
-    @property
-    def tile_ids(self) -> torch.Tensor:
-        """int64 [B]: the dataset index of each current tile (see ``source.describe``)."""
-        return self._tile_ids
-
-    @property
-    def burnable_ha(self) -> torch.Tensor:
-        """float64 [B]: burnable area of each current tile, hectares (the reward's scale)."""
-        return self._burnable_ha
-
-    @property
-    def burned_ha_no_breaks(self) -> torch.Tensor:
-        """float64 [B]: expected burned area of the current fires with no breaks, hectares."""
-        return self._burned_ha_no_breaks
-
-    def available(self) -> torch.Tensor:
-        """bool [B, H*W]: cells that can take a break now (burnable, untreated, not protected)."""
-        return (self._burnable & ~self._breaks & ~self._protected).flatten(1)
 
     # ------------------------------------------------------------------------------------ seeding
     def _set_seed(self, seed: int | None) -> None:
