@@ -169,58 +169,6 @@ class LocalQ:
         self.q[r0:r1, c0:c1] = self._head(x, self.x_in[:, :, r0:r1, c0:c1], act)
         return box
 
-    def update_apart(self, channel: int, cells: list[tuple[int, int]], value: float = 1.0) -> list[tuple]:
-        """:meth:`update` for cells at least ``2 R + 2`` apart (R: the receptive radius), whose
-        updates cannot interact: cells far enough from the window's edge go through each layer as one
-        batch (one convolution for all of them), the others one by one. Returns the changed boxes."""
-        radius = receptive_radius(self.qnet)
-        inner, boxes = [], []
-        edge = 2 * radius
-        for r, c in cells:
-            if len(cells) > 1 and edge <= r < self.h - edge and edge <= c < self.w - edge:
-                inner.append((r, c))
-            else:
-                boxes.append(self.update(channel, np.array([r]), np.array([c]), value))
-        if not inner:
-            return boxes
-        rows = np.array([r for r, _ in inner])
-        cols = np.array([c for _, c in inner])
-        self.x_in[0, channel, rows, cols] = value
-
-        def gather(src: torch.Tensor, rho: int) -> torch.Tensor:
-            return torch.stack([src[0, :, r - rho : r + rho + 1, c - rho : c + rho + 1] for r, c in inner])
-
-        def scatter(dst: torch.Tensor, rho: int, values: torch.Tensor) -> None:
-            for k, (r, c) in enumerate(inner):
-                dst[0, :, r - rho : r + rho + 1, c - rho : c + rho + 1] = values[k]
-
-        def conv(conv: nn.Conv2d, src: torch.Tensor, rho: int, norm: tuple | None) -> torch.Tensor:
-            crop = gather(src, rho + conv.padding[0])
-            if norm is not None:
-                crop = F.silu(torch.addcmul(norm[1], crop, norm[0]), inplace=True)
-            return F.conv2d(crop, conv.weight, conv.bias, dilation=conv.dilation)
-
-        rho = self.qnet.stem.padding[0]
-        scatter(self.xs[0], rho, conv(self.qnet.stem, self.x_in, rho, None))
-        k = 0
-        for i, b in enumerate(self.bodies):
-            mid = rho + b[2].padding[0]
-            scatter(self.hs[i], mid, conv(b[2], self.xs[i], mid, self.norms[k]))
-            rho = mid + b[5].padding[0]
-            scatter(
-                self.xs[i + 1], rho, gather(self.xs[i], rho) + conv(b[5], self.hs[i], rho, self.norms[k + 1])
-            )
-            k += 2
-        x = gather(self.xs[-1], rho)
-        scale, shift = self.norms[k]
-        q = self.head[4](F.silu(self.head[2](F.silu(torch.addcmul(shift, x, scale), inplace=True))))[:, 0]
-        if self.gain is not None:
-            q = self.qnet.combine_dpv(q, gather(self.x_in, rho)[:, -2])
-        for n, (r, c) in enumerate(inner):
-            self.q[r - rho : r + rho + 1, c - rho : c + rho + 1] = q[n]
-            boxes.append((r - rho, r + rho + 1, c - rho, c + rho + 1))
-        return boxes
-
 
 class _one_thread:
     """Run torch on one CPU thread inside the block: the local updates are many small convolutions,

@@ -241,29 +241,6 @@ def test_local_updates_equal_a_whole_pass_with_the_same_statistics(tmp_path, net
         assert (state.q - now).abs().max() < 0.05 * now.abs().max()
 
 
-def test_batched_updates_of_far_apart_breaks_are_exact(checkpoint):
-    from fuelrl.baselines.agent import LocalQ
-
-    path, _ = checkpoint
-    qnet = AgentPlanner(path).qnet
-    radius = receptive_radius(qnet)
-    x = torch.rand(1, qnet.in_channels + 1, 60, 64, generator=torch.Generator().manual_seed(2))
-    x[:, -1] = 0.7
-    brk = OBSERVATION_CHANNELS.index("break")
-    cells = [(20, 20), (20, 45), (44, 20), (44, 45), (2, 62)]  # 4 batched, 1 at the edge
-    assert all(
-        max(abs(a - c), abs(b - d)) > 2 * radius + 2 for i, (a, b) in enumerate(cells) for c, d in cells[:i]
-    )
-    with torch.no_grad():
-        state = LocalQ(qnet, x.clone())
-        boxes = state.update_apart(brk, cells)
-        assert len(boxes) == len(cells)
-        for r, c in cells:
-            x[0, brk, r, c] = 1.0
-        fresh = LocalQ(qnet, x.clone(), norms=state.norms)
-        torch.testing.assert_close(state.q, fresh.q, rtol=1e-5, atol=1e-5)
-
-
 def test_many_breaks_per_update_take_the_best_cells_and_refresh_exactly(checkpoint):
     from fuelrl.baselines.agent import LocalQ
     from fuelrl.baselines.agent_maps import ArgmaxMap as _Argmax

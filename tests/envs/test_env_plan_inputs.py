@@ -38,20 +38,17 @@ def landscape():
     return open_landscape(SPEC)
 
 
+def _spec_env(**options):
+    """A FireEnv on the test landscape, every tile in play (split "all", any burnable share)."""
+    return FireEnv(landscapes=[SPEC], split="all", min_burnable_fraction=0.0, **options)
+
+
 def test_untreatable_cells_never_in_the_action_mask(landscape, tmp_path):
     h, w = landscape.shape
     treatable = np.ones((h, w), np.uint8)
     treatable[:, : w // 2] = 0  # the west half cannot be treated
     mask = _raster(tmp_path / "treatable.tif", treatable, landscape)
-    env = FireEnv(
-        landscapes=[SPEC],
-        treatable=[mask],
-        tile_size=16,
-        fires_per_tile=2,
-        batch_size=2,
-        split="all",
-        min_burnable_fraction=0.0,
-    )
+    env = _spec_env(treatable=[mask], tile_size=16, fires_per_tile=2, batch_size=2)
     check_env_specs(env)
     td = env.reset()
     for _ in range(6):  # random actions drawn from the action spec follow the mask
@@ -76,16 +73,7 @@ def test_values_reward_sums_to_share_of_value_saved(landscape, tmp_path):
     values[10:30, 10:30] = 5.0
     values[30:, 30:] = 1.0
     path = _raster(tmp_path / "values.tif", values, landscape)
-    env = FireEnv(
-        landscapes=[SPEC],
-        values=[path],
-        tile_size=16,
-        fires_per_tile=4,
-        batch_size=2,
-        split="all",
-        min_burnable_fraction=0.0,
-        budget_fraction=0.05,
-    )
+    env = _spec_env(values=[path], tile_size=16, fires_per_tile=4, batch_size=2, budget_fraction=0.05)
     assert env.observation_channels[-1] == "value/max"
     check_env_specs(env)
     td = env.rollout(200, break_when_any_done=False, break_when_all_done=True)
@@ -116,15 +104,7 @@ def test_generated_values_and_ignition_density(landscape, tmp_path):
     density = np.zeros((h, w), np.float32)
     density[:, -8:] = 1.0  # fires start only in the 8 easternmost columns
     path = _raster(tmp_path / "density.tif", density, landscape)
-    env = FireEnv(
-        landscapes=[SPEC],
-        ignition_density=[path],
-        tile_size=48,
-        fires_per_tile=16,
-        batch_size=1,
-        split="all",
-        min_burnable_fraction=0.0,
-    )
+    env = _spec_env(ignition_density=[path], tile_size=48, fires_per_tile=16, batch_size=1)
     env.reset()
     cols = env.scenarios.ignition_cell[0] % 48
     assert (cols >= 40).all()
