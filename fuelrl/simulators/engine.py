@@ -313,7 +313,7 @@ def result_from_arrival(arrival_min: Any, cell_area_ha: float) -> SimulationResu
     arrival = torch.as_tensor(arrival_min)
     if arrival.dtype != torch.float32:
         arrival = arrival.float()
-    burned_ha = torch.isfinite(arrival).sum(dim=(-2, -1)).to(torch.float64) * cell_area_ha
+    burned_ha = (arrival < math.inf).sum(dim=(-2, -1)).to(torch.float64) * cell_area_ha
     return SimulationResult(arrival_min=arrival, burned_ha=burned_ha.float())
 
 
