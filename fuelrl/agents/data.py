@@ -38,6 +38,7 @@ from torchrl.envs.utils import ExplorationType
 from fuelrl.agents.losses import masked_argmax
 from fuelrl.agents.replay import ReplayStore
 from fuelrl.envs import EnvConfig, make_env
+from fuelrl.envs.factory import make_eval_env
 from fuelrl.envs.observation import DPV_CHANNEL, channel_layout
 from fuelrl.errors import InputError
 
@@ -142,7 +143,8 @@ class ReplayDataModule(pl.LightningDataModule):
         scratch_dir: folder of the memmap buffer (default ``<trainer.default_root_dir>/replay_buffer``).
         observation_dtype: storage dtype of observations ("float32", "float16", "bfloat16").
         eval_split: split of the evaluation tiles ("heldout": regions never trained on).
-        eval_tiles: tiles per evaluation (the eval env's batch).
+        eval_tiles: tiles per evaluation (the eval env's batch; split evenly, rounded up, among the
+            cell sizes when the landscapes have several).
         eval_episodes: evaluation batches per validation (each with its own fixed seed).
         eval_seed: seed of the first evaluation batch (the next ones add 1, 2, ...).
         test_seed: seed of the first test batch (different fires from validation).
@@ -311,11 +313,13 @@ class ReplayDataModule(pl.LightningDataModule):
         return make_env(self.env_config, num_workers=self.num_workers, seed=self.rank_seed)
 
     def eval_env(self, stage: str = "validate") -> EnvBase:
-        """The evaluation env (held-out tiles, ``eval_tiles`` of them), built once per stage."""
+        """The evaluation env (held-out tiles, ``eval_tiles`` of them, rounded up to a multiple of
+        the number of cell sizes), built once per stage."""
         if stage not in self._eval_envs:
             # the evaluation scores the policy: no expert labels (they cost a simulation per step)
-            cfg = replace(self.env_config, split=self.eval_split, batch_size=self.eval_tiles, expert="none")
-            self._eval_envs[stage] = make_env(cfg, num_workers=0, seed=self.eval_seed)
+            # landscapes of several cell sizes: one SerialEnv worker per cell size (make_eval_env)
+            cfg = replace(self.env_config, split=self.eval_split, expert="none")
+            self._eval_envs[stage] = make_eval_env(cfg, self.eval_tiles, seed=self.eval_seed)
         return self._eval_envs[stage]
 
     # --------------------------------------------------------------------------- collection

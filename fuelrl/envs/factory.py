@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 from torchrl.envs import EnvBase, ParallelEnv, SerialEnv, TransformedEnv
 from torchrl.envs.transforms import ActionMask
 
+from fuelrl.envs.cell_groups import cell_size_groups, group_config, worker_group
 from fuelrl.envs.config import EnvConfig
 from fuelrl.envs.fire_env import FireEnv
 from fuelrl.errors import FuelrlError, InputError
@@ -98,6 +100,24 @@ def worker_seeds(seed: int, num_workers: int) -> list[int]:
     return [int(seed) + i for i in range(num_workers)]
 
 
+def worker_configs(cfg: EnvConfig, num_workers: int) -> list[tuple[EnvConfig, int, int]]:
+    """``(config, worker_index, num_workers)`` of each of ``num_workers`` FireEnv workers.
+
+    One cell size: ``(cfg, i, num_workers)``. Landscapes of several cell sizes
+    (:mod:`fuelrl.envs.cell_groups`): worker ``i`` gets ``cfg`` restricted to the landscapes (and
+    per-landscape lists) of group ``i % n_groups`` and its shard among that group's workers; fewer
+    workers than cell sizes is a one-line InputError."""
+    groups = cell_size_groups(cfg.landscapes)
+    if len(groups) == 1:
+        return [(cfg, i, num_workers) for i in range(num_workers)]
+    worker_group(groups, 0, num_workers)  # raises when num_workers < n_groups
+    out = []
+    for i in range(num_workers):
+        wg = worker_group(groups, i, num_workers)
+        out.append((group_config(cfg, groups, wg.group), wg.worker_index, wg.num_workers))
+    return out
+
+
 def make_env(
     config: EnvConfig | None = None,
     num_workers: int = 0,
@@ -114,6 +134,9 @@ def make_env(
       workers built from ``functools.partial`` (picklable under spawn), batch [N, B]. Worker ``i``
       gets seed ``seed + i`` and the landscape shard ``i`` of N (tiles whose dataset index ``% N ==
       i``), so workers never draw the same tile.
+    * landscapes of several cell sizes: worker ``i`` takes the landscapes of cell-size group
+      ``i % n_groups`` (smallest cell size first) and shard ``i // n_groups`` of that group's
+      workers (:func:`worker_configs`); ``num_workers`` must be at least the number of cell sizes.
 
     The ActionMask transform on the outer env keeps ``env.rand_action`` and exploration inside
     ``action_mask``. For evaluation on fixed tiles and fires, build the env with the eval split and
@@ -123,29 +146,47 @@ def make_env(
     if num_workers < 0:
         raise InputError(f"make_env: num_workers must be >= 0; got {num_workers}")
     if num_workers == 0:
+        worker_configs(cfg, 0)  # landscapes of several cell sizes need one worker per cell size
         base: EnvBase = FireEnv(cfg, seed=seed, device=device)
     else:
-        fns = [
-            partial(FireEnv, cfg, seed=s, device=device, worker_index=i, num_workers=num_workers)
-            for i, s in enumerate(worker_seeds(seed, num_workers))
-        ]
+        workers = list(zip(worker_configs(cfg, num_workers), worker_seeds(seed, num_workers), strict=True))
         if serial:
+            fns = [
+                partial(FireEnv, c, seed=s, device=device, worker_index=i, num_workers=n)
+                for (c, i, n), s in workers
+            ]
             base = SerialEnv(num_workers, fns, device=device)
         else:
             errors = tempfile.mkdtemp(prefix="fuelrl-env-errors-")
             fns = [
                 partial(
                     _ReportingFireEnv,
-                    cfg,
+                    c,
                     seed=s,
                     device=device,
                     worker_index=i,
-                    num_workers=num_workers,
-                    error_file=str(Path(errors) / f"worker{i}.txt"),
+                    num_workers=n,
+                    error_file=str(Path(errors) / f"worker{k}.txt"),
                 )
-                for i, s in enumerate(worker_seeds(seed, num_workers))
+                for k, ((c, i, n), s) in enumerate(workers)
             ]
             base = FireParallelEnv(
                 num_workers, fns, device=device, mp_start_method=mp_start_method, error_dir=errors
             )
     return TransformedEnv(base, ActionMask())
+
+
+def make_eval_env(
+    config: EnvConfig, tiles: int, seed: int = 0, *, device: str | torch.device | None = None
+) -> EnvBase:
+    """The evaluation env of ``tiles`` tiles drawn from ``config`` (its split): one FireEnv in this
+    process; with landscapes of several cell sizes, a ``SerialEnv`` of one FireEnv per cell size
+    with ``ceil(tiles / n_groups)`` tiles each, so every evaluation covers every cell size."""
+    cfg = config.validate()
+    n_groups = len(cell_size_groups(cfg.landscapes))
+    if n_groups == 1:
+        return make_env(replace(cfg, batch_size=int(tiles)), num_workers=0, seed=seed, device=device)
+    per_group = -(-int(tiles) // n_groups)
+    return make_env(
+        replace(cfg, batch_size=per_group), num_workers=n_groups, seed=seed, serial=True, device=device
+    )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fuelrl.envs.cell_groups import cell_size_groups, per_landscape_fields_set, worker_group
 from fuelrl.envs.config import EnvConfig
 from fuelrl.errors import InputError
 from fuelrl.landscape import Landscape, TileDataset, TileSampler
@@ -53,14 +54,31 @@ class TileSource:
     The dataset (landscape readers, tile index) is built once per process; tiles are read lazily
     (and cached by the dataset). Worker ``worker_index`` of ``num_workers`` owns the dataset tiles
     ``i`` with ``i % num_workers == worker_index``.
+
+    Landscapes of several cell sizes (:mod:`fuelrl.envs.cell_groups`): worker ``worker_index`` takes
+    the group ``worker_index % n_groups`` (groups by cell size, smallest first) and the dataset of
+    that group's landscapes alone, sharded among the group's workers; fewer workers than cell sizes
+    is an InputError.
     """
 
     def __init__(self, cfg: EnvConfig, *, worker_index: int = 0, num_workers: int = 1):
         if not 0 <= worker_index < num_workers:
             raise InputError(f"worker_index must be in [0, {num_workers}); got {worker_index}")
         self.config = cfg
+        self.worker_index, self.num_workers = worker_index, num_workers
+        landscapes, shard, shards, where = list(cfg.landscapes), worker_index, num_workers, ""
+        groups = cell_size_groups(landscapes)
+        if len(groups) > 1:
+            wg = worker_group(groups, worker_index, num_workers)
+            if lists := per_landscape_fields_set(cfg):
+                raise InputError(
+                    f"EnvConfig.{', '.join(lists)} with landscapes of several cell sizes: build the env "
+                    "with fuelrl.envs.make_env (it gives each worker its group's entries)"
+                )
+            landscapes, shard, shards = list(wg.group.specs), wg.worker_index, wg.num_workers
+            where = f" ({shard} of {shards} on the {wg.group.cell_size_m:g} m landscapes)"
         self.dataset = TileDataset(
-            list(cfg.landscapes),
+            landscapes,
             cfg.tile_size,
             stride=cfg.tile_stride or None,
             max_nodata_fraction=cfg.max_nodata_fraction,
@@ -71,13 +89,12 @@ class TileSource:
             region_size=cfg.region_size or None,
             seed=cfg.split_seed,
         )
-        self.indices = list(range(worker_index, len(self.dataset), num_workers))
+        self.indices = list(range(shard, len(self.dataset), shards))
         if not self.indices:
             raise InputError(
-                f"worker {worker_index} of {num_workers} gets no tile: the {cfg.split} split holds only "
-                f"{len(self.dataset)} tile(s) ({self.dataset!r}); use fewer workers or more landscapes"
+                f"worker {worker_index} of {num_workers}{where} gets no tile: the {cfg.split} split holds "
+                f"only {len(self.dataset)} tile(s) ({self.dataset!r}); use fewer workers or more landscapes"
             )
-        self.worker_index, self.num_workers = worker_index, num_workers
         self._sampler: TileSampler | None = None
         self._generator: torch.Generator | None = None
 
