@@ -309,6 +309,7 @@ class AgentPlanner(GreedyPlanner):
         order: list[np.ndarray] = []
         placed = recomputes = 0
         while placed < problem.budget_cells:
+            problem.use_fire_set(recomputes)
             bp, dpv = self._simulated_channels(problem, breaks)
             recomputes += 1
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
@@ -344,6 +345,7 @@ class AgentPlanner(GreedyPlanner):
         counts = {"whole_passes": 0, "local_updates": 0, "refreshed_cells": 0}
         while placed < problem.budget_cells:
             t0 = time.perf_counter()
+            problem.use_fire_set(recomputes)
             bp, dpv = self._simulated_channels(problem, breaks)
             t1 = time.perf_counter()
             recomputes += 1

@@ -21,7 +21,12 @@ Every planner follows the same rules, enforced here and not by each policy:
   burn probability): :meth:`PlanningProblem.expected_loss`;
 * greedy planners place breaks **sequentially**: score the legal cells, take the ``k`` best, grow the
   planning fires again with the breaks so far, rescore, ... (``k = recompute_every``). Ties are
-  broken by a seeded random order, so a plan depends on its inputs and seed only.
+  broken by a seeded random order, so a plan depends on its inputs and seed only;
+* with ``fire_sets`` = S > 1 (``--fresh-fires``) the planning fires come in S sets of F fires and
+  recomputation r grows set ``r % S`` (:meth:`PlanningProblem.use_fire_set`): the same number of
+  simulations of F fires, but no plan can spend its budget fencing in the few ignitions of one
+  sample (which a fixed set invites: the plan then stops those fires almost entirely and new fires
+  much less).
 
 A planner of its own (the trained agent) gets every input from the problem: ``legal`` (burnable,
 treatable, not a planning ignition), ``cell_cost`` and ``budget_cost``, ``values`` (None: area),
@@ -85,6 +90,8 @@ class PlanningProblem:
         unit_shape: "patch" (compact 4-connected units) or "line" (lines across the fire paths).
         stop_gain: stop when the last round saved less than this per unit and planning fire (in ha,
             or in the values' units with ``values``); None: spend the whole budget.
+        fire_sets: the planning fires ``scenarios`` [1, S x F] hold S sets of F fires, one per
+            recomputation in turn (:meth:`use_fire_set`); ``scenarios`` is then the current set.
     """
 
     landscape: Any
@@ -101,7 +108,10 @@ class PlanningProblem:
     min_unit_cells: int = 1
     stop_gain: float | None = None
     unit_shape: str = "patch"
+    fire_sets: int = 1
     legal: np.ndarray = field(init=False)
+    _pool: ScenarioSet | None = field(init=False, default=None, repr=False)
+    _fire_set: int = field(init=False, default=0, repr=False)
     _prepared: PreparedFires | None = field(init=False, default=None, repr=False)
     _last: tuple[bytes, SimulationResult] | None = field(init=False, default=None, repr=False)
     _local_prepared: PreparedFires | None = field(init=False, default=None, repr=False)
@@ -113,7 +123,15 @@ class PlanningProblem:
             legal &= np.asarray(self.treatable, dtype=bool)
         if self.cost is not None:
             legal &= np.isfinite(self.cost) & (np.asarray(self.cost) > 0)
+        if int(self.fire_sets) < 1 or self.scenarios.shape[1] % int(self.fire_sets):
+            raise InputError(
+                f"fire_sets must divide the {self.scenarios.shape[1]} planning fires, got {self.fire_sets}"
+            )
+        # no break on the ignition of any planning fire, of any set
         ign = self.scenarios.ignition_cell.detach().cpu().numpy().reshape(-1)
+        if self.fire_sets > 1:
+            self._pool = self.scenarios
+            self.scenarios = self._set(0)
         legal.reshape(-1)[ign] = False
         self.legal = legal
         n_legal = int(legal.sum())
@@ -137,6 +155,23 @@ class PlanningProblem:
     @property
     def shape(self) -> tuple[int, int]:
         return self.landscape.shape
+
+    def _set(self, i: int) -> ScenarioSet:
+        from dataclasses import fields, replace
+
+        f, pool = self._pool.shape[1] // self.fire_sets, self._pool
+        return replace(pool, **{x.name: getattr(pool, x.name)[:, i * f : (i + 1) * f] for x in fields(pool)})
+
+    def use_fire_set(self, recomputation: int) -> None:
+        """Make set ``recomputation % fire_sets`` the planning fires (:attr:`scenarios`) that
+        :meth:`simulate` and the other methods grow; a no-op with one set. Greedy planners call it
+        before each recomputation of their map."""
+        i = int(recomputation) % int(self.fire_sets)
+        if self._pool is None or i == self._fire_set:
+            return
+        self._fire_set = i
+        self.scenarios = self._set(i)
+        self._prepared = self._last = self._local_prepared = None  # those of the previous set
 
     @property
     def cell_cost(self) -> np.ndarray:
@@ -333,6 +368,9 @@ class GreedyPlanner(Planner):
         show = None if distributed.is_main() else False  # on a terminal, rank 0 only
         bar = Progress(problem.budget_cells, f"{self.name} breaks", "break", show, leave=False)
         while placed < problem.budget_cells:
+            problem.use_fire_set(recomputes)
+            if loss is not None and problem.fire_sets > 1:  # the gain is measured on this set
+                loss = problem.expected_loss(breaks)
             score = self.scores(problem, breaks, placed)
             recomputes += 1
             bar.set_postfix(recomputations=recomputes)

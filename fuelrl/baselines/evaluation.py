@@ -125,6 +125,7 @@ def plan_and_score(
     stop_gain: float | None = None,
     weather_grids: Any = None,
     unit_shape: str = "patch",
+    fresh_fires: bool = False,
 ) -> LandscapeRun:
     """Plan with every planner on ``landscape`` and score on the shared held-out fires.
 
@@ -134,21 +135,13 @@ def plan_and_score(
     least this area; ``stop_gain``: stop spending when a round saves less than this per unit and
     planning fire; ``unit_shape``: "patch" or "line" (:class:`PlanningProblem`).
     ``weather_grids``: the landscape's gridded weather (planning and held-out fires grow under it;
-    ``weather`` is then its distribution)."""
+    ``weather`` is then its distribution). ``fresh_fires``: a fresh set of ``planning_fires`` fires
+    for each recomputation of the planners' maps (:class:`PlanningProblem` ``fire_sets``; the sets
+    are drawn together from the planning stream, the held-out fires are unchanged)."""
     values = getattr(inputs, "values", None)
     cost = getattr(inputs, "cost", None)
     treatable = getattr(inputs, "treatable", None)
     tiles = TileBatch.stack([landscape], device=backend.device, weather=[weather_grids])
-    planning, scoring, info = fire_sets(
-        landscape.burnable,
-        weather,
-        planning_fires=planning_fires,
-        scoring_fires=scoring_fires,
-        seed=seed,
-        landscape_index=landscape_index,
-        ignition_weight=getattr(inputs, "ignition_density", None),
-    )
-    planning, scoring = planning.to(backend.device), scoring.to(backend.device)
     if not isinstance(budget, Budget):
         budget = resolve_budget(landscape, fraction=budget, cost=cost, treatable=treatable)
     n_budget = budget.cells
@@ -157,6 +150,19 @@ def plan_and_score(
     if min_unit_ha is not None:
         unit_cells = max(1, int(np.ceil(float(min_unit_ha) / landscape.cell_area_ha - 1e-9)))
         k = max(k, unit_cells)
+    sets = -(-n_budget // k) if fresh_fires else 1  # one set per recomputation
+    planning, scoring, info = fire_sets(
+        landscape.burnable,
+        weather,
+        planning_fires=planning_fires * sets,
+        scoring_fires=scoring_fires,
+        seed=seed,
+        landscape_index=landscape_index,
+        ignition_weight=getattr(inputs, "ignition_density", None),
+    )
+    info["planning"]["fires"] = int(planning_fires)
+    info["planning"]["fire_sets"] = int(sets)
+    planning, scoring = planning.to(backend.device), scoring.to(backend.device)
     sha_scoring = info["scoring"]["sha256"]
     sha_planning = scenario_fingerprint(planning)
     untreated = simulate_split(backend, tiles, np.zeros(landscape.shape, bool), scoring, values)
@@ -192,6 +198,7 @@ def plan_and_score(
             min_unit_cells=unit_cells,
             stop_gain=stop_gain,
             unit_shape=unit_shape,
+            fire_sets=sets,
         )
         t0 = time.perf_counter()
         # every rank computed the plan; all score rank 0's (an agent's plan is not split, and a

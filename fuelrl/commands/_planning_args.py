@@ -55,6 +55,12 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
         help="breaks placed between two recomputations of a greedy planner's map (default: budget / 20)",
     )
     planner.add_argument(
+        "--fresh-fires",
+        action="store_true",
+        help="grow a fresh set of --planning-fires fires at each recomputation (same number of "
+        "simulations): plans that hold for other fires, not fences around the planning ignitions",
+    )
+    planner.add_argument(
         "--agent-tile-size",
         type=int,
         metavar="CELLS",
@@ -174,6 +180,8 @@ def command_line(command: str, positional: list[str], args: argparse.Namespace, 
             words += [f"--{name.replace('_', '-')}", str(value)]
     if getattr(args, "no_crown_fire", False):
         words.append("--no-crown-fire")
+    if getattr(args, "fresh_fires", False):
+        words.append("--fresh-fires")
     for name in ("units", "cell_size"):
         if getattr(args, name, None) is not None:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]

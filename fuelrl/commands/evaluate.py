@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 landscape_index=i,
                 recompute_every=args.recompute_every,
+                fresh_fires=args.fresh_fires,
                 log=log,
                 weather_grids=weathers[i][1],
             )

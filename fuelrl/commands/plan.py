@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         planning_fires=ctx.planning_fires,
         seed=args.seed,
         recompute_every=args.recompute_every,
+        fresh_fires=args.fresh_fires,
         weather_grids=grids,
     )
     if not distributed.is_main():
