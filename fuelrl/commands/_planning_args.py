@@ -56,9 +56,11 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
     )
     planner.add_argument(
         "--fresh-fires",
-        action="store_true",
-        help="grow a fresh set of --planning-fires fires at each recomputation (same number of "
-        "simulations): plans that hold for other fires, not fences around the planning ignitions",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="grow a fresh set of --planning-fires fires at each recomputation, the same number of "
+        "simulations (default): plans that hold for other fires, not fences around the planning "
+        "ignitions; --no-fresh-fires: one fixed set (the behaviour before 2026-12-02)",
     )
     planner.add_argument(
         "--agent-tile-size",
@@ -180,8 +182,8 @@ def command_line(command: str, positional: list[str], args: argparse.Namespace, 
             words += [f"--{name.replace('_', '-')}", str(value)]
     if getattr(args, "no_crown_fire", False):
         words.append("--no-crown-fire")
-    if getattr(args, "fresh_fires", False):
-        words.append("--fresh-fires")
+    if getattr(args, "fresh_fires", None) is not None:
+        words.append("--fresh-fires" if args.fresh_fires else "--no-fresh-fires")
     for name in ("units", "cell_size"):
         if getattr(args, name, None) is not None:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
