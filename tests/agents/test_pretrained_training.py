@@ -1,5 +1,5 @@
 """`fuelrl fit --config configs/pretrained.yaml`, shortened: it trains on the real Worcester rows
-< 400 window, learns from the teacher's labels, and its checkpoint plans as ``pretrained`` does."""
+< 400 window and the 60 m TestFlamMap landscape (one env worker per cell size), learns from the teacher's labels, and its checkpoint plans as ``pretrained`` does."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import pytest
 
 from .cli_helpers import CONFIGS, REPO, run_fuelrl, scalars
 
-SHARED = REPO.parent / "shared" / "data" / "landscapes" / "worcester_vt"
+LANDSCAPES = REPO.parent / "shared" / "data" / "landscapes"
+SHARED = LANDSCAPES / "worcester_vt"
+TESTFLAMMAP = LANDSCAPES / "flammap_testflammap_2427464" / "2427464.lcp"
 
 
 @pytest.mark.slow
 def test_shortened_pretrained_training_runs_and_its_checkpoint_plans(tmp_path: Path):
-    if not SHARED.is_dir():
-        pytest.skip(f"shared data not found: {SHARED}")
+    for need in (SHARED, TESTFLAMMAP):
+        if not need.exists():
+            pytest.skip(f"shared data not found: {need}")
     root = tmp_path / "run"
     proc = run_fuelrl(
         "fit", "--config", str(CONFIGS / "pretrained.yaml"),
