@@ -45,7 +45,7 @@ from __future__ import annotations
 import abc
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -157,7 +157,7 @@ class PlanningProblem:
         return self.landscape.shape
 
     def _set(self, i: int) -> ScenarioSet:
-        from dataclasses import fields, replace
+        from dataclasses import fields
 
         f, pool = self._pool.shape[1] // self.fire_sets, self._pool
         return replace(pool, **{x.name: getattr(pool, x.name)[:, i * f : (i + 1) * f] for x in fields(pool)})
@@ -170,8 +170,14 @@ class PlanningProblem:
         if self._pool is None or i == self._fire_set:
             return
         self._fire_set = i
-        self.scenarios = self._set(i)
+        before, self.scenarios = self._prepared, self._set(i)
         self._prepared = self._last = self._local_prepared = None  # those of the previous set
+        same = before is not None and _same_weather_groups(before.scenarios, self.scenarios)
+        if same and before.state is None:
+            # the spread fields depend on the tiles and the weather groups only (the contract of
+            # PreparedFires.spread); with no private backend state the new set reuses them
+            dev = before.scenarios.ignition_cell.device
+            self._prepared = replace(before, scenarios=self.scenarios.to(dev))
 
     @property
     def cell_cost(self) -> np.ndarray:
@@ -274,6 +280,16 @@ class PlanningProblem:
     def generator(self, salt: int) -> np.random.Generator:
         """A numpy generator derived from the problem's seed and ``salt`` (one per use)."""
         return np.random.default_rng([int(self.seed), int(salt)])
+
+
+def _same_weather_groups(a: ScenarioSet, b: ScenarioSet) -> bool:
+    """Whether two fire sets fall into the same weather groups (same tiles and weathers, in order)."""
+    from fuelrl.simulators.spread import weather_groups
+
+    ga, gb = weather_groups(a), weather_groups(b)
+    names = ("tile", "wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction")
+    names += ("foliar_moisture_fraction",)
+    return all(np.array_equal(getattr(ga, n), getattr(gb, n)) for n in names)
 
 
 @dataclass

@@ -110,3 +110,31 @@ def test_plan_cli_records_fresh_fires(tmp_path):
     planning = summary["fire_sets"]["planning"]  # the fires' description (fire_sets: their sets)
     assert planning["fires"] == 3 and planning["fire_sets"] == summary["recomputes"] > 1
     assert np.isfinite(summary["burned_ha_after"])
+
+
+def test_a_new_set_of_the_same_weather_reuses_the_spread_fields_exactly():
+    import torch
+
+    problem, _ = _problem(sets=2)
+    spread = problem.prepared.spread
+    assert spread is not None
+    problem.use_fire_set(1)
+    assert problem.prepared.spread is spread  # one weather for every fire: nothing recomputed
+    breaks = np.zeros(problem.shape, dtype=bool)
+    breaks[10:12, 5:30] = True
+    got = problem.simulate(breaks).arrival_min
+    want = problem.backend.simulate(problem.tiles, torch.as_tensor(breaks[None]), problem.scenarios).arrival_min
+    assert torch.equal(got, want)
+
+
+def test_sets_of_other_weathers_are_prepared_anew():
+    landscape = generate_landscape(seed=2, shape=(32, 32))
+    weather = WeatherDistribution(wind_speed_20ft_mph=(5.0, 25.0), wind_from_deg=240.0, duration_min=200)
+    pool = ScenarioSampler(weather, fires=6, seed=0).sample(landscape.burnable)
+    problem = PlanningProblem(
+        landscape, TileBatch.stack([landscape]), registry.create("numpy"), pool,
+        budget_cells=10, recompute_every=5, seed=0, fire_sets=2,
+    )
+    spread = problem.prepared.spread
+    problem.use_fire_set(1)
+    assert problem.prepared.spread is not spread
