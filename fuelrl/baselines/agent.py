@@ -346,6 +346,7 @@ class AgentPlanner(GreedyPlanner):
         while placed < problem.budget_cells:
             t0 = time.perf_counter()
             problem.use_fire_set(recomputes)
+            available[...] = problem.legal & ~breaks  # this set's ignitions stay untreated
             bp, dpv = self._simulated_channels(problem, breaks)
             t1 = time.perf_counter()
             recomputes += 1

@@ -26,7 +26,8 @@ Every planner follows the same rules, enforced here and not by each policy:
   recomputation r grows set ``r % S`` (:meth:`PlanningProblem.use_fire_set`): the same number of
   simulations of F fires, but no plan can spend its budget fencing in the few ignitions of one
   sample (which a fixed set invites: the plan then stops those fires almost entirely and new fires
-  much less).
+  much less). A break is then kept off the ignitions of the set being grown (``legal`` follows the
+  set); a later set's fire that starts on an earlier break simply does not burn.
 
 A planner of its own (the trained agent) gets every input from the problem: ``legal`` (burnable,
 treatable, not a planning ignition), ``cell_cost`` and ``budget_cost``, ``values`` (None: area),
@@ -92,6 +93,10 @@ class PlanningProblem:
             or in the values' units with ``values``); None: spend the whole budget.
         fire_sets: the planning fires ``scenarios`` [1, S x F] hold S sets of F fires, one per
             recomputation in turn (:meth:`use_fire_set`); ``scenarios`` is then the current set.
+        legal: bool [H, W], the cells a break may go on now: :attr:`plannable` less the current
+            planning fires' ignitions (with several fire sets it changes with the set).
+        plannable: bool [H, W], the cells a plan may hold: valid, burnable, treatable, of finite
+            positive cost (with one fire set: also not a planning ignition, as ``legal``).
     """
 
     landscape: Any
@@ -110,6 +115,7 @@ class PlanningProblem:
     unit_shape: str = "patch"
     fire_sets: int = 1
     legal: np.ndarray = field(init=False)
+    plannable: np.ndarray = field(init=False)
     _pool: ScenarioSet | None = field(init=False, default=None, repr=False)
     _fire_set: int = field(init=False, default=0, repr=False)
     _prepared: PreparedFires | None = field(init=False, default=None, repr=False)
@@ -127,14 +133,14 @@ class PlanningProblem:
             raise InputError(
                 f"fire_sets must divide the {self.scenarios.shape[1]} planning fires, got {self.fire_sets}"
             )
-        # no break on the ignition of any planning fire, of any set
-        ign = self.scenarios.ignition_cell.detach().cpu().numpy().reshape(-1)
+        self.plannable = legal.copy()
         if self.fire_sets > 1:
             self._pool = self.scenarios
             self.scenarios = self._set(0)
-        legal.reshape(-1)[ign] = False
-        self.legal = legal
-        n_legal = int(legal.sum())
+        self.legal = self._without_ignitions()
+        if self.fire_sets == 1:  # one fixed set: its ignitions are never treated
+            self.plannable = self.legal.copy()
+        n_legal = int(self.legal.sum())
         if n_legal < 1:
             raise InputError(f"{self.landscape.source}: no burnable, treatable cell can take a break")
         if self.budget_cells < 1:
@@ -162,6 +168,13 @@ class PlanningProblem:
         f, pool = self._pool.shape[1] // self.fire_sets, self._pool
         return replace(pool, **{x.name: getattr(pool, x.name)[:, i * f : (i + 1) * f] for x in fields(pool)})
 
+    def _without_ignitions(self) -> np.ndarray:
+        """:attr:`plannable` less the ignition cells of the current planning fires (a break there
+        would stop that fire at no cost and tell nothing about other fires)."""
+        legal = self.plannable.copy()
+        legal.reshape(-1)[self.scenarios.ignition_cell.detach().cpu().numpy().reshape(-1)] = False
+        return legal
+
     def use_fire_set(self, recomputation: int) -> None:
         """Make set ``recomputation % fire_sets`` the planning fires (:attr:`scenarios`) that
         :meth:`simulate` and the other methods grow; a no-op with one set. Greedy planners call it
@@ -171,6 +184,7 @@ class PlanningProblem:
             return
         self._fire_set = i
         before, self.scenarios = self._prepared, self._set(i)
+        self.legal = self._without_ignitions()
         self._prepared = self._last = self._local_prepared = None  # those of the previous set
         same = before is not None and _same_weather_groups(before.scenarios, self.scenarios)
         if same and before.state is None:
@@ -345,7 +359,7 @@ class Planner(abc.ABC):
             raise RuntimeError(
                 f"planner {self.name} placed {order.size} breaks, budget {problem.budget_cells}"
             )
-        if (breaks & ~problem.legal).any():
+        if (breaks & ~problem.plannable).any():
             raise RuntimeError(f"planner {self.name} placed a break on a cell that cannot take one")
         info = dict(info)
         info["cost_used"] = problem.spent(breaks)

@@ -1,5 +1,6 @@
 """`fuelrl fit --config configs/pretrained.yaml`, shortened: it trains on the real Worcester rows
-< 400 window and the 60 m TestFlamMap landscape (one env worker per cell size), learns from the teacher's labels, and its checkpoint plans as ``pretrained`` does."""
+< 400 window and the 60 m TestFlamMap landscape (one env worker per cell size), learns from the
+teacher's labels, and its checkpoint plans as ``pretrained`` does."""
 
 from __future__ import annotations
 
