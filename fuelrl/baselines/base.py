@@ -59,6 +59,7 @@ from fuelrl.errors import InputError
 from fuelrl.progress import Progress
 from fuelrl.simulators.base import PreparedFires, ScenarioSet, SimulationResult, SimulatorBackend, TileBatch
 from fuelrl.simulators.fields import SpreadFields
+from fuelrl.simulators.spread import same_weather_groups
 
 #: recomputations of the score map a greedy planner makes over its budget by default
 DEFAULT_RECOMPUTES = 20
@@ -186,7 +187,7 @@ class PlanningProblem:
         before, self.scenarios = self._prepared, self._set(i)
         self.legal = self._without_ignitions()
         self._prepared = self._last = self._local_prepared = None  # those of the previous set
-        same = before is not None and _same_weather_groups(before.scenarios, self.scenarios)
+        same = before is not None and same_weather_groups(before.scenarios, self.scenarios)
         if same and before.state is None:
             # the spread fields depend on the tiles and the weather groups only (the contract of
             # PreparedFires.spread); with no private backend state the new set reuses them
@@ -294,16 +295,6 @@ class PlanningProblem:
     def generator(self, salt: int) -> np.random.Generator:
         """A numpy generator derived from the problem's seed and ``salt`` (one per use)."""
         return np.random.default_rng([int(self.seed), int(salt)])
-
-
-def _same_weather_groups(a: ScenarioSet, b: ScenarioSet) -> bool:
-    """Whether two fire sets fall into the same weather groups (same tiles and weathers, in order)."""
-    from fuelrl.simulators.spread import weather_groups
-
-    ga, gb = weather_groups(a), weather_groups(b)
-    names = ("tile", "wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction")
-    names += ("foliar_moisture_fraction",)
-    return all(np.array_equal(getattr(ga, n), getattr(gb, n)) for n in names)
 
 
 @dataclass

@@ -68,6 +68,15 @@ def weather_groups(scenarios: ScenarioSet) -> WeatherGroups:
     )
 
 
+def same_weather_groups(a: ScenarioSet, b: ScenarioSet) -> bool:
+    """Whether two fire sets fall into the same weather groups (the same tiles and weathers, in
+    the same order), so that spread fields prepared for one serve the other."""
+    ga, gb = weather_groups(a), weather_groups(b)
+    names = ("tile", "wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction")
+    names += ("foliar_moisture_fraction",)
+    return all(np.array_equal(getattr(ga, n), getattr(gb, n)) for n in names)
+
+
 def effective_fuel(tiles: TileBatch, breaks: torch.Tensor, options: SimulationOptions) -> torch.Tensor:
     """Fuel model codes [B, H, W] with break cells replaced by the treatment fuel model."""
     treated = torch.full_like(tiles.fuel_model, int(options.treatment_fuel_model))
