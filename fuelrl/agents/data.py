@@ -318,7 +318,7 @@ class ReplayDataModule(pl.LightningDataModule):
         if stage not in self._eval_envs:
             # the evaluation scores the policy: no expert labels (they cost a simulation per step)
             # landscapes of several cell sizes: one SerialEnv worker per cell size (make_eval_env)
-            cfg = replace(self.env_config, split=self.eval_split, expert="none")
+            cfg = replace(self.env_config, split=self.eval_split, expert="none", expert_fires=0)
             self._eval_envs[stage] = make_eval_env(cfg, self.eval_tiles, seed=self.eval_seed)
         return self._eval_envs[stage]
 

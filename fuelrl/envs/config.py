@@ -125,6 +125,12 @@ class EnvConfig:
     #: episode's fires grown with the breaks so far (fresh, whatever simulate_every: one extra
     #: simulation per step), -1 where no fire reaches a legal cell; "none": no label
     expert: str = "none"
+    #: with expert "dpv": 0 (default) labels from the episode's own F fires (the observed ones);
+    #: N > 0: from N fires of the teacher's own per episode, drawn from the same ignition and weather
+    #: distributions (with weather_per_tile: the tile's weather) and never observed, so the target is
+    #: the DPV of fires the agent has not seen, as plans are scored on held-out fires (one
+    #: simulation of the N fires per step; fuelrl.envs.expert.TeacherFires)
+    expert_fires: int = 0
 
     def validate(self) -> EnvConfig:
         """Raise :class:`InputError` naming the first bad option; return self."""
@@ -165,6 +171,8 @@ class EnvConfig:
             f"0 (fixed duration) or in [duration_min ({self.duration_min}), 43200] minutes",
         )
         need(self.expert in ("none", "dpv"), "expert", "'none' or 'dpv'")
+        need(self.expert_fires >= 0, "expert_fires", ">= 0 (0: the episode's own fires)")
+        need(self.expert_fires == 0 or self.expert == "dpv", "expert_fires", "0 unless expert is 'dpv'")
         need(self.conventions in CONVENTIONS, "conventions", " or ".join(map(repr, CONVENTIONS)))
         need(0.0 < self.budget_fraction <= 1.0, "budget_fraction", "in (0, 1]")
         need(self.breaks_per_step >= 1, "breaks_per_step", ">= 1")

@@ -1,5 +1,5 @@
 """Expert labels for imitation: the cell a DPV-greedy planner that regrows the fires after every
-break would treat next (``EnvConfig.expert: "dpv"``).
+break would treat next (``EnvConfig.expert: "dpv"``), and the DPV map behind it.
 
 That planner (``fuelrl plan --policy dpv --recompute-every 1``) is a stronger teacher than the
 default ``dpv`` policy, which regrows the fires only about 20 times per plan: on TestMTT 19545 it
@@ -8,11 +8,26 @@ observation an agent sees between two simulations (``simulate_every`` > 1) can c
 that gain at the cost of the cheap schedule: the idea of expert iteration and of DQfD's
 large-margin loss on demonstrations (Hester et al. 2018, "Deep Q-learning from demonstrations",
 AAAI; :func:`fuelrl.agents.losses.large_margin_loss`).
+
+**The teacher's own fires** (``EnvConfig.expert_fires`` = N > 0, :class:`TeacherFires`). By
+default the teacher grows the episode's own F fires, the ones the observation shows; right after
+a simulation its DPV map is then the ``dpv/max`` input itself, so a DPV-residual network learns
+no correction at the states where a planner takes a whole interval's breaks. With N > 0 the
+teacher grows N fires of its own, drawn per episode from the same ignition and weather
+distributions (with ``weather_per_tile``: the tile's weather) and never observed: the target is
+the DPV of fires the agent does not see, as plans are scored on held-out fires, so the network
+learns where the fires it has not seen would go from the landscape, the weather and the DPV of
+the few it has.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+
+from fuelrl.simulators.base import ScenarioSet
+from fuelrl.simulators.trees import dpv
 
 
 def greedy_labels(score: torch.Tensor, available: torch.Tensor) -> torch.Tensor:
@@ -25,3 +40,73 @@ def greedy_labels(score: torch.Tensor, available: torch.Tensor) -> torch.Tensor:
     masked = torch.where(available, flat, -torch.inf)
     best, idx = masked.max(dim=1)
     return torch.where(best > 0, idx, torch.full_like(idx, -1))
+
+
+def prepare_slots(backend: Any, prepared: Any, tiles: Any, scenarios: ScenarioSet, slots: torch.Tensor):
+    """``backend.prepare`` of the fires ``scenarios`` [B, F] on ``tiles`` for the slots ``slots``
+    (sorted int64 [n]): the whole batch when all B are new (or nothing was prepared yet), else
+    ``prepared`` with those slots replaced (the other tiles keep their precomputation)."""
+    if prepared is None or len(slots) == tiles.shape[0]:
+        return backend.prepare(tiles, scenarios)
+    return prepared.update(slots, backend.prepare(tiles.index(slots), scenarios.index(slots)))
+
+
+class TeacherFires:
+    """The teacher's own N fires per tile (``EnvConfig.expert_fires``; module docstring): drawn
+    at each episode's reset with their own scenario sampler (seed 1, a stream from the env's
+    generator), prepared once per episode, grown with the current breaks for every label."""
+
+    def __init__(self, cfg: Any, backend: Any, batch_size: int, device: torch.device):
+        from fuelrl.envs.sources import FireSource
+
+        self.source = FireSource(cfg, fires=cfg.expert_fires, seed=1)
+        self.backend = backend
+        n = int(cfg.expert_fires)
+
+        def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(shape, dtype=dtype, device=device)
+
+        b = int(batch_size)
+        self.scenarios = ScenarioSet(
+            ignition_cell=z(b, n, dtype=torch.int64),
+            wind_speed_20ft_m_min=z(b, n),
+            wind_from_deg=z(b, n),
+            moisture_fraction=z(b, n, 5),
+            foliar_moisture_fraction=z(b, n),
+            duration_min=z(b, n),
+        )
+        self.prepared = None
+
+    def draw(
+        self,
+        slots: torch.Tensor,
+        tiles: Any,
+        burnable: torch.Tensor,
+        observed: ScenarioSet,
+        generator: torch.Generator,
+        ignition_weight: Any = None,
+    ) -> None:
+        """New teacher fires for ``slots`` on their (already written) ``tiles`` [B]: ignitions on
+        ``burnable`` [n, H, W] by ``ignition_weight``; with ``weather_per_tile`` the weather of the
+        slots' ``observed`` fires [n, F] (the tile's weather), else drawn as theirs are."""
+        from fuelrl.envs.sources import share_weather
+
+        fires = self.source.draw(burnable.cpu(), generator, ignition_weight)
+        if self.source.weather_per_tile:
+            share_weather(fires, observed)
+        dev = self.scenarios.ignition_cell.device
+        for name in ("ignition_cell", "wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction",
+                     "foliar_moisture_fraction", "duration_min"):
+            getattr(self.scenarios, name)[slots] = getattr(fires, name).to(dev)
+        self.prepared = prepare_slots(self.backend, self.prepared, tiles, self.scenarios, slots)
+
+    def dpv_ha(self, slots: torch.Tensor, breaks: torch.Tensor) -> torch.Tensor:
+        """float64 [n, H, W]: the DPV (ha per fire) of the teacher fires of ``slots`` grown with
+        ``breaks`` [n, H, W], each fire's value at its own ignition cell left out (there a break
+        would "stop" a fire that starts wherever it likes: a spike at N random cells that no input
+        predicts; the cell keeps what the other fires route through it)."""
+        b = self.scenarios.ignition_cell.shape[0]
+        prepared = self.prepared if len(slots) == b else self.prepared.index(slots)
+        result = self.backend.simulate_prepared(prepared, breaks)
+        arrival = result.arrival_min.to(breaks.device)
+        return dpv(prepared, breaks, arrival, without_ignitions=True).to(breaks.device)

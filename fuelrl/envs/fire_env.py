@@ -20,7 +20,7 @@ from torchrl.envs import EnvBase
 from fuelrl import registry
 from fuelrl.envs.config import EnvConfig
 from fuelrl.envs.env_state import FireEnvState
-from fuelrl.envs.expert import greedy_labels
+from fuelrl.envs.expert import TeacherFires, greedy_labels, prepare_slots
 from fuelrl.envs.observation import (
     DYNAMIC_CHANNELS,
     OBSERVATION_CHANNELS,
@@ -120,6 +120,9 @@ class FireEnv(FireEnvState, EnvBase):
         self.rng = torch.Generator()  # episodes: tiles and fires (CPU: the same draws on any device)
         self._make_specs()
         self._allocate_state()
+        self.teacher = None  # the teacher's own fires (expert_fires > 0), never observed
+        if cfg.expert_fires:
+            self.teacher = TeacherFires(cfg, self.backend, cfg.batch_size, self.sim_device)
         self.set_seed(0 if seed is None else int(seed))
 
     # ------------------------------------------------------------------------------------ seeding
@@ -215,19 +218,15 @@ class FireEnv(FireEnvState, EnvBase):
         self._prepare(slots)
         burned_ha = self._simulate(slots)
         self._burned_ha_no_breaks[slots] = burned_ha
+        if self.teacher is not None:
+            self.teacher.draw(slots, self._tiles, burnable, fires, self.rng, ignition_weight)
         if cfg.expert != "none":
             self._label(slots)
 
     def _prepare(self, slots: torch.Tensor) -> None:
         """Let the backend precompute, once per episode, what the breaks do not change for the new
-        tiles ``slots`` (the other tiles keep theirs)."""
-        b = self.config.batch_size
-        if self._prepared is None or len(slots) == b:
-            # slots are sorted (nonzero()), so a full reset covers the tiles in order
-            self._prepared = self.backend.prepare(self._tiles, self._scenarios)
-            return
-        new = self.backend.prepare(self._tiles.index(slots), self._scenarios.index(slots))
-        self._prepared = self._prepared.update(slots, new)
+        tiles ``slots`` (sorted; the other tiles keep theirs)."""
+        self._prepared = prepare_slots(self.backend, self._prepared, self._tiles, self._scenarios, slots)
 
     def _grow(self, slots: torch.Tensor):
         """Grow the fires of ``slots`` with their current breaks (one backend call)."""
@@ -240,7 +239,11 @@ class FireEnv(FireEnvState, EnvBase):
     def _dpv_of(self, prepared, breaks: torch.Tensor, result) -> tuple[torch.Tensor, torch.Tensor]:
         """The DPV of grown fires (:func:`fuelrl.simulators.trees.dpv`, reading the backend's
         prepared spread fields when there are any) as (the ``dpv/max`` map [n, H, W], the max [n])."""
-        value = dpv(prepared, breaks, result.arrival_min.to(self.sim_device)).to(self.sim_device)
+        return self._normalised(dpv(prepared, breaks, result.arrival_min.to(self.sim_device)))
+
+    def _normalised(self, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A DPV map [n, H, W] (ha per fire) as (``value`` / its max per tile, float32; the max)."""
+        value = value.to(self.sim_device)
         top = value.flatten(1).amax(dim=1)
         norm = torch.where(top.view(-1, 1, 1) > 0, value / top.clamp_min(1e-12).view(-1, 1, 1), 0.0)
         return norm.float(), top
@@ -264,23 +267,27 @@ class FireEnv(FireEnvState, EnvBase):
         """The expert entries of ``slots`` from the DPV of their fires with the current breaks
         (``fresh`` [B] bool: slots whose stored DPV map was just computed with these breaks):
         ``expert_action``, its legal argmax, and ``expert_dpv``, the map on the scale of the
-        observation's (stale) ``dpv/max`` channel: fresh DPV / the max of the stored map."""
+        observation's (stale) ``dpv/max`` channel: fresh DPV / the max of the stored map (the
+        teacher's own fires: / the max of their own map)."""
         if fresh is None:
             fresh = torch.zeros(self.config.batch_size, dtype=torch.bool, device=self.sim_device)
             if self._dpv is not None:
                 fresh[slots] = True
         score = torch.zeros((len(slots), *self.tile_shape), device=self.sim_device)
         top = torch.zeros(len(slots), dtype=torch.float64, device=self.sim_device)
-        reuse = fresh[slots]
+        reuse = fresh[slots] & (self.teacher is None)  # the teacher's own fires: always grown
         if bool(reuse.any()):
             score[reuse] = self._dpv[slots[reuse]]
             top[reuse] = self._dpv_top[slots[reuse]]
         todo = slots[~reuse]
-        if len(todo):
+        if len(todo) and self.teacher is not None:
+            score[~reuse], top[~reuse] = self._normalised(self.teacher.dpv_ha(todo, self._breaks[todo]))
+        elif len(todo):
             prepared, breaks, result = self._grow(todo)
             score[~reuse], top[~reuse] = self._dpv_of(prepared, breaks, result)
         self._expert_action[slots] = greedy_labels(score, self.available()[slots])
-        stale_top = self._dpv_top[slots] if self._dpv is not None else top
+        # the teacher's own fires: their map / its max (the observed fires' max could be near 0)
+        stale_top = self._dpv_top[slots] if self._dpv is not None and self.teacher is None else top
         ratio = torch.where(stale_top > 0, top / stale_top.clamp_min(1e-12), 0.0).float().view(-1, 1, 1)
         self._expert_dpv[slots] = (score * ratio).flatten(1)
 

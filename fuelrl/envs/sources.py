@@ -143,8 +143,9 @@ class FireSource:
     numbers): each reset takes a fresh stream number of the sampler from the env's generator, so
     the fires depend on the env's seed and on nothing else."""
 
-    def __init__(self, cfg: EnvConfig):
-        self.sampler = ScenarioSampler(weather_distribution(cfg), fires=cfg.fires_per_tile, seed=0)
+    def __init__(self, cfg: EnvConfig, fires: int | None = None, seed: int = 0):
+        count = cfg.fires_per_tile if fires is None else int(fires)
+        self.sampler = ScenarioSampler(weather_distribution(cfg), fires=count, seed=seed)
         self.weather_per_tile = bool(cfg.weather_per_tile)
 
     def draw(
@@ -155,11 +156,21 @@ class FireSource:
         stream = int(torch.randint(_STREAM_HIGH, (1,), generator=generator))
         fires = self.sampler.sample(burnable, stream=stream, ignition_weight=ignition_weight)
         if self.weather_per_tile:  # every fire of a tile takes the tile's first fire's weather
-            for name in ("wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction",
-                         "foliar_moisture_fraction", "duration_min"):
-                x = getattr(fires, name)
-                x[:] = x[:, :1].clone()
+            share_weather(fires, fires)
         return fires
+
+
+#: the weather fields of a :class:`ScenarioSet`
+WEATHER_FIELDS = ("wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction", "foliar_moisture_fraction",
+                  "duration_min")
+
+
+def share_weather(fires: ScenarioSet, of: ScenarioSet) -> None:
+    """Give every fire of each tile of ``fires`` the weather of that tile's first fire in ``of``
+    (in place; ``of`` may be ``fires``)."""
+    for name in WEATHER_FIELDS:
+        x = getattr(fires, name)
+        x[:] = getattr(of, name)[:, :1].to(x.device).clone()
 
 
 def stack_layer(tiles: Sequence[Landscape], name: str) -> torch.Tensor:

@@ -237,6 +237,7 @@ def dpv(
     *,
     value_ha: torch.Tensor | np.ndarray | None = None,
     margin: int = WINDOW_MARGIN,
+    without_ignitions: bool = False,
 ) -> torch.Tensor:
     """DPV of every cell of the prepared tiles, ha per fire (see the module docstring): the one
     entry point of the fire-path trees.
@@ -253,6 +254,11 @@ def dpv(
     cost what the fire burned, not the landscape's size. Windows of similar size are batched
     (:func:`window_chunks`); the fires' subtree sums are added into the map in the same order as
     a whole-tile computation would, so the sums are the same to the last bit.
+
+    ``without_ignitions``: leave out each fire's subtree sum at its own ignition cell (a break
+    there would "stop" that fire; FireEnv's teacher fires, which no observation shows, start at
+    random cells, so that value is a spike no input predicts): the cell keeps what the other fires
+    route through it.
     """
     tiles, scenarios, options = prepared.tiles, prepared.scenarios, prepared.options
     b, h, w = tiles.shape
@@ -305,6 +311,13 @@ def dpv(
         parent = predecessors(arr, travel).reshape(len(chunk), -1)
         burned_value = torch.where(torch.isfinite(arr), val, 0.0).reshape(len(chunk), -1)
         sub = subtree_sums(parent, burned_value).view(len(chunk), wh, ww)
+        if without_ignitions:
+            ign = scenarios.ignition_cell.reshape(-1)[torch.as_tensor(chunk, device=dev)].cpu().numpy()
+            ir, ic = ign // w - r0, ign % w - c0
+            inside = (ir >= 0) & (ir < wh) & (ic >= 0) & (ic < ww)
+            k = np.flatnonzero(inside)
+            at = [torch.as_tensor(x, device=dev) for x in (k, ir[k], ic[k])]
+            sub[at[0], at[1], at[2]] = 0.0
         for k, n in enumerate(chunk.tolist()):
             sums[n] = (int(r0[k]), int(c0[k]), sub[k])
     dpv = torch.zeros(b, h, w, dtype=torch.float64, device=dev)

@@ -207,3 +207,24 @@ def test_pytorch_profiler_writes_traces_into_the_log_dir(tmp_path):
     traces = list((tmp_path / "lightning_logs" / "version_0").glob("*.pt.trace.json"))
     assert traces, sorted(str(p) for p in tmp_path.rglob("*"))
     assert json.loads(traces[0].read_text())["traceEvents"]  # a Chrome trace Perfetto can open
+
+
+def test_fit_with_the_teachers_own_fires_validates_without_them(tmp_path, capsys):
+    """``data.env.expert_fires``: training labels from fires the agent never observes; the
+    validation env (no expert labels) is built without them and the run goes through it."""
+    root = tmp_path / "run"
+    teacher = [
+        "--trainer.max_steps=12",
+        "--data.env.dpv_channel=true",
+        "--data.env.expert=dpv",
+        "--data.env.expert_fires=3",
+        "--model.net.dpv_residual=true",
+        "--model.td_weight=0",
+        "--model.expert_loss=dpv_regression",
+        "--model.expert_weight=1",
+        "--data.prefill_policy=expert",
+    ]
+    assert lightning_main(["fit", *TINY, *teacher, f"--trainer.default_root_dir={root}"]) == 0
+    assert "fuelrl fit: finished at step 12" in capsys.readouterr().out
+    found = scalars(root)
+    assert len(found["eval/burned_ha"]) == 1 and found["train/expert_dpv_mse"]
