@@ -317,8 +317,11 @@ class ReplayDataModule(pl.LightningDataModule):
         the number of cell sizes), built once per stage."""
         if stage not in self._eval_envs:
             # the evaluation scores the policy: no expert labels (they cost a simulation per step)
-            # landscapes of several cell sizes: one SerialEnv worker per cell size (make_eval_env)
-            cfg = replace(self.env_config, split=self.eval_split, expert="none", expert_fires=0)
+            # landscapes of several cell sizes: one SerialEnv worker per cell size (make_eval_env);
+            # one fixed fire set per episode (fresh_fires would score each policy on other fires)
+            cfg = replace(
+                self.env_config, split=self.eval_split, expert="none", expert_fires=0, fresh_fires=False
+            )
             self._eval_envs[stage] = make_eval_env(cfg, self.eval_tiles, seed=self.eval_seed)
         return self._eval_envs[stage]
 

@@ -49,7 +49,7 @@ class EnvConfig:
     max_nodata_fraction: float = 0.1
 
     # -- fires (a fixed set of F fires per tile and episode: common random numbers)
-    #: F, fires drawn per tile at reset and kept for the whole episode
+    #: F, fires drawn per tile at reset and kept for the whole episode (fresh_fires: per simulation)
     fires_per_tile: int = 8
     #: 20-ft wind speed range, mph (uniform)
     wind_speed_20ft_mph_min: float = 5.0
@@ -74,6 +74,14 @@ class EnvConfig:
     #: all F fires of a tile's episode share one weather draw (the first fire's), as in a planning
     #: run with one weather; the episodes still differ in weather
     weather_per_tile: bool = False
+    #: the F fires get new ignition cells at every simulation of an episode (every simulate_every
+    #: steps and at its end), drawn like the first ones on the untreated burnable cells, and keep
+    #: their weather: as `fuelrl plan --fresh-fires` grows a new set at every recomputation; the new
+    #: ignitions are the protected cells, and the reward is the drop measured on the new set (its loss
+    #: with the previous simulation's breaks minus that with the current ones: one extra simulation
+    #: per interval; the rewards then sum to the fraction saved in expectation only;
+    #: fuelrl.envs.fresh_fires)
+    fresh_fires: bool = False
 
     # -- simulator
     #: simulator backend name (see `fuelrl backends`); runs on the env's device when it supports it

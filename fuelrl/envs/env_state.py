@@ -90,7 +90,7 @@ class FireEnvState:
         )
         self._landscape_obs = torch.zeros((b, len(LANDSCAPE_CHANNELS), h, w), device=self.device)
         self._burnable = z(b, h, w, dtype=torch.bool)
-        self._protected = z(b, h, w, dtype=torch.bool)  # ignition cells when protect_ignitions
+        self._protected = z(b, h, w, dtype=torch.bool)  # ignitions (protect_ignitions), untreatable
         self._breaks = z(b, h, w, dtype=torch.bool)
         self._burn_probability = z(b, h, w)
         self._dpv = z(b, h, w) if self.config.dpv_channel else None  # "dpv/max" channel
@@ -124,7 +124,7 @@ class FireEnvState:
 
     @property
     def scenarios(self) -> ScenarioSet:
-        """The fixed fires of the current episodes, [B, F]."""
+        """The fires of the current episodes, [B, F] (``fresh_fires``: those of the last simulation)."""
         return self._scenarios
 
     @property
@@ -144,7 +144,7 @@ class FireEnvState:
 
     @property
     def burned_ha_no_breaks(self) -> torch.Tensor:
-        """float64 [B]: expected burned area of the current fires with no breaks, hectares."""
+        """float64 [B]: expected burned area of the episode's first fires with no breaks, hectares."""
         return self._burned_ha_no_breaks
 
     def available(self) -> torch.Tensor:

@@ -4,7 +4,8 @@ A TensorDict-native TorchRL environment written in the style of ``torchrl/envs/c
 once in ``__init__``, ``_reset`` / ``_step`` / ``_set_seed``, a ``torch.Generator`` for randomness).
 The landscape tensors live in the env object (once per process, on the simulator's device); each
 step writes the chosen cells into a [B, H, W] break mask and, every ``simulate_every`` steps, grows
-the episode's fixed fires with one batched backend call. See docs/env.md.
+the episode's fires (fixed, or with ``fresh_fires`` new ones: :mod:`fuelrl.envs.fresh_fires`) with
+one batched backend call. See docs/env.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fuelrl import registry
 from fuelrl.envs.config import EnvConfig
 from fuelrl.envs.env_state import FireEnvState
 from fuelrl.envs.expert import TeacherFires, greedy_labels, prepare_slots
+from fuelrl.envs.fresh_fires import FreshFires, expected_loss
 from fuelrl.envs.observation import (
     DYNAMIC_CHANNELS,
     OBSERVATION_CHANNELS,
@@ -47,7 +49,8 @@ class FireEnv(FireEnvState, EnvBase):
     nearest available cells) until ``budget_fraction`` of the tile's burnable cells are treated.
     The reward of a step is the drop in expected burned area (mean over the F fires) it caused,
     divided by the tile's burnable area, so an episode's rewards sum exactly to the fraction of the
-    burnable area saved: ``(E[burned_ha | no breaks] - E[burned_ha | final breaks]) / burnable_ha``.
+    burnable area saved: ``(E[burned_ha | no breaks] - E[burned_ha | final breaks]) / burnable_ha``
+    (``fresh_fires``: new fires per simulation, in expectation only; :mod:`~fuelrl.envs.fresh_fires`).
 
     Args:
         config: the options (:class:`EnvConfig`); ``None`` uses the defaults (a generated landscape).
@@ -120,6 +123,7 @@ class FireEnv(FireEnvState, EnvBase):
         self.rng = torch.Generator()  # episodes: tiles and fires (CPU: the same draws on any device)
         self._make_specs()
         self._allocate_state()
+        self.fresh = FreshFires(cfg, self.sim_device) if cfg.fresh_fires else None  # new fires per simulation
         self.teacher = None  # the teacher's own fires (expert_fires > 0), never observed
         if cfg.expert_fires:
             self.teacher = TeacherFires(cfg, self.backend, cfg.batch_size, self.sim_device)
@@ -142,10 +146,9 @@ class FireEnv(FireEnvState, EnvBase):
             self._new_episodes(slots)
         out = self._output(reward=None)
         if reset is not None and len(slots) < self.config.batch_size:
-            # EnvBase.reset merges a partial reset as `where(~_reset, input, output, pad=0)`: an
-            # entry missing from the input (a ParallelEnv worker receives only the reset and done
-            # entries) would read 0 on the tiles that were not reset, and transforms such as
-            # ActionMask would see an empty mask there. Those tiles' state lives here: provide it.
+            # EnvBase.reset merges a partial reset as `where(~_reset, input, output, pad=0)`: an entry
+            # missing from the input (a ParallelEnv worker gets only the reset and done entries) would
+            # read 0 on the tiles not reset (ActionMask: an empty mask). Their state lives here: give it.
             for key in out.keys():
                 if key not in tensordict.keys():
                     tensordict.set(key, out.get(key).clone())
@@ -168,6 +171,8 @@ class FireEnv(FireEnvState, EnvBase):
                 getattr(self._tiles, name)[slots] = grid
 
         values, treatable, ignition_weight = self.tile_inputs.draw(drawn, ids, self.rng)
+        if self.fresh is not None:
+            self.fresh.start(slots, treatable, ignition_weight)
         fires = self.fire_source.draw(burnable.cpu(), self.rng, ignition_weight).to(self.sim_device)
         for f in fields(ScenarioSet):
             getattr(self._scenarios, f.name)[slots] = getattr(fires, f.name)
@@ -253,10 +258,9 @@ class FireEnv(FireEnvState, EnvBase):
         expected burned area and (with the DPV channel) the DPV map; return the expected burned
         area (float64 [n], ha)."""
         prepared, breaks, result = self._grow(slots)
-        expected = result.burned_ha.to(self.sim_device, torch.float64).mean(dim=1)
+        expected = expected_loss(result, None, self.sim_device)
         if self._values is not None:  # expected value burned (the objective with values)
-            burned = result.burned.to(self.sim_device, torch.float64)
-            self._value_burned[slots] = (burned * self._values[slots, None].double()).sum((-2, -1)).mean(1)
+            self._value_burned[slots] = expected_loss(result, self._values[slots], self.sim_device)
         self._burn_probability[slots] = result.burn_probability().to(self.sim_device, torch.float32)
         if self._dpv is not None:
             self._dpv[slots], self._dpv_top[slots] = self._dpv_of(prepared, breaks, result)
@@ -335,15 +339,13 @@ class FireEnv(FireEnvState, EnvBase):
         reward = torch.zeros(b, dtype=torch.float64, device=self.sim_device)
         if bool(simulate.any()):
             slots = simulate.nonzero().squeeze(-1)
-            if self._values is None:
-                before = self._burned_ha[slots].clone()
-                after = self._simulate(slots)
-                reward[slots] = (before - after) / self._burnable_ha[slots]
-            else:  # the share of the tile's value saved
-                before = self._value_burned[slots].clone()
-                self._simulate(slots)
-                after = self._value_burned[slots]
-                reward[slots] = (before - after) / self._value_total[slots].clamp_min(1e-12)
+            # the drop in expected loss (burned area, or value burned: the share of the value saved);
+            # fresh_fires: measured on the new fires, with the breaks of the previous simulation first
+            loss = self._burned_ha if self._values is None else self._value_burned
+            before = loss[slots].clone() if self.fresh is None else self.fresh.renew(self, slots)
+            self._simulate(slots)
+            total = self._burnable_ha if self._values is None else self._value_total.clamp_min(1e-12)
+            reward[slots] = (before - loss[slots]) / total[slots]
         if cfg.expert != "none":
             live = active & ~done
             self._expert_action[done] = -1
