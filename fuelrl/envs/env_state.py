@@ -80,14 +80,7 @@ class FireEnvState:
         )
         if self.tile_weather.active:  # per-cell weather fields, filled per episode (weather_layers)
             self._tiles = replace(self._tiles, **{name: z(b, h, w) for name in self.tile_weather.fields})
-        self._scenarios = ScenarioSet(
-            ignition_cell=z(b, f, dtype=torch.int64),
-            wind_speed_20ft_m_min=z(b, f),
-            wind_from_deg=z(b, f),
-            moisture_fraction=z(b, f, 5),
-            foliar_moisture_fraction=z(b, f),
-            duration_min=z(b, f),
-        )
+        self._scenarios = ScenarioSet.zeros(b, f, dev)
         self._landscape_obs = torch.zeros((b, len(LANDSCAPE_CHANNELS), h, w), device=self.device)
         self._burnable = z(b, h, w, dtype=torch.bool)
         self._protected = z(b, h, w, dtype=torch.bool)  # ignitions (protect_ignitions), untreatable

@@ -22,6 +22,7 @@ the few it has.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import torch
@@ -61,20 +62,7 @@ class TeacherFires:
 
         self.source = FireSource(cfg, fires=cfg.expert_fires, seed=1)
         self.backend = backend
-        n = int(cfg.expert_fires)
-
-        def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-            return torch.zeros(shape, dtype=dtype, device=device)
-
-        b = int(batch_size)
-        self.scenarios = ScenarioSet(
-            ignition_cell=z(b, n, dtype=torch.int64),
-            wind_speed_20ft_m_min=z(b, n),
-            wind_from_deg=z(b, n),
-            moisture_fraction=z(b, n, 5),
-            foliar_moisture_fraction=z(b, n),
-            duration_min=z(b, n),
-        )
+        self.scenarios = ScenarioSet.zeros(batch_size, cfg.expert_fires, device)
         self.prepared = None
 
     def draw(
@@ -95,9 +83,8 @@ class TeacherFires:
         if self.source.weather_per_tile:
             share_weather(fires, observed)
         dev = self.scenarios.ignition_cell.device
-        for name in ("ignition_cell", "wind_speed_20ft_m_min", "wind_from_deg", "moisture_fraction",
-                     "foliar_moisture_fraction", "duration_min"):
-            getattr(self.scenarios, name)[slots] = getattr(fires, name).to(dev)
+        for f in fields(ScenarioSet):
+            getattr(self.scenarios, f.name)[slots] = getattr(fires, f.name).to(dev)
         self.prepared = prepare_slots(self.backend, self.prepared, tiles, self.scenarios, slots)
 
     def dpv_ha(self, slots: torch.Tensor, breaks: torch.Tensor) -> torch.Tensor:

@@ -202,6 +202,23 @@ class ScenarioSet:
     foliar_moisture_fraction: torch.Tensor
     duration_min: torch.Tensor
 
+    @classmethod
+    def zeros(cls, batch: int, fires: int, device: torch.device | str | None = None) -> ScenarioSet:
+        """A set of ``batch`` x ``fires`` fires, every tensor zero (storage to fill slot by slot)."""
+
+        def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(shape, dtype=dtype, device=device)
+
+        b, f = int(batch), int(fires)
+        return cls(
+            ignition_cell=z(b, f, dtype=torch.int64),
+            wind_speed_20ft_m_min=z(b, f),
+            wind_from_deg=z(b, f),
+            moisture_fraction=z(b, f, len(MOISTURE_CLASSES)),
+            foliar_moisture_fraction=z(b, f),
+            duration_min=z(b, f),
+        )
+
     @property
     def shape(self) -> tuple[int, int]:
         b, f = self.ignition_cell.shape
