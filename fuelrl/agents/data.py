@@ -320,7 +320,8 @@ class ReplayDataModule(pl.LightningDataModule):
             # landscapes of several cell sizes: one SerialEnv worker per cell size (make_eval_env);
             # one fixed fire set per episode (fresh_fires would score each policy on other fires)
             cfg = replace(
-                self.env_config, split=self.eval_split, expert="none", expert_fires=0, fresh_fires=False
+                self.env_config, split=self.eval_split, expert="none", expert_fires=0, expert_lookahead=False,
+                fresh_fires=False,
             )
             self._eval_envs[stage] = make_eval_env(cfg, self.eval_tiles, seed=self.eval_seed)
         return self._eval_envs[stage]

@@ -142,6 +142,41 @@ def dpv_regression_loss(
     return torch.where(mask, err, 0.0).sum() / mask.sum().clamp_min(1)
 
 
+def expert_set_loss(
+    q_values: torch.Tensor, expert_set: torch.Tensor, action_mask: torch.Tensor, temperature: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A listwise loss on the cells the every-break teacher treats over the next interval
+    (FireEnv's ``expert_set``, :func:`fuelrl.envs.expert.lookahead_set`), for the rows that carry
+    one (the states right after a simulation, where a planner takes the interval's breaks from one
+    map). Each teacher cell t competes with the legal cells outside the set:
+
+        J = mean over t in T of  -log( e^{Q_t / tau} / (e^{Q_t / tau} + sum_{c not in T} e^{Q_c / tau}) )
+
+    so the set's cells rise above the rest without being ordered among themselves (the
+    multi-positive softmax cross-entropy of ranking losses). ``q_values`` [N, A], ``expert_set``,
+    ``action_mask`` bool [N, A]; ``temperature`` tau in Q units. Returns (mean over the rows with a
+    set, 0 when none; their row mask [N]; the share of each set found among the row's top-|T| legal
+    cells, the metric ``train/expert_set_recall``).
+    """
+    rows = expert_set.bool().any(dim=1)
+    if not bool(rows.any()):
+        zero = q_values.sum() * 0.0
+        return zero, rows, zero.detach()
+    q = q_values[rows].float() / float(temperature)
+    pos = expert_set[rows].bool()
+    legal = action_mask[rows].bool() | pos
+    neg = torch.finfo(q.dtype).min
+    rest = torch.logsumexp(q.masked_fill(~legal | pos, neg), dim=1, keepdim=True)  # [n, 1]
+    per_cell = torch.logaddexp(q, rest) - q
+    size = pos.sum(dim=1)
+    loss = (torch.where(pos, per_cell, 0.0).sum(dim=1) / size).mean()
+    with torch.no_grad():
+        order = q.masked_fill(~legal, neg).argsort(dim=1, descending=True)
+        rank_of = torch.empty_like(order).scatter_(1, order, torch.arange(q.shape[1]).expand_as(order))
+        recall = ((rank_of < size[:, None]) & pos).sum(dim=1).float() / size
+    return loss, rows, recall.mean()
+
+
 @dataclass
 class AgentLossOutput:
     loss: torch.Tensor  # the total loss, with gradient
@@ -160,6 +195,9 @@ def agent_loss(online: nn.Module, target: nn.Module, batch: TensorDictBase, hp) 
         loss = td_weight x TD loss (:func:`double_dqn_loss`; skipped at td_weight 0)
              + expert_weight x (large-margin loss on ``expert_action``, or with expert_loss
                "dpv_regression" the DPV regression on ``expert_dpv``)
+             + expert_set_weight x the listwise loss on ``expert_set`` (:func:`expert_set_loss`;
+               with it, the regression leaves out the rows that carry a set: there the fresh
+               DPV target is the input itself)
     """
     expert = batch.get("expert_action", None)
     metrics: dict[str, torch.Tensor] = {}
@@ -189,12 +227,29 @@ def agent_loss(online: nn.Module, target: nn.Module, batch: TensorDictBase, hp) 
         loss = q_all.sum() * 0.0
         taken = q_all.gather(-1, batch["action"].reshape(n, 1).long()).squeeze(-1)
         metrics["q_mean"] = taken.detach().float().mean()
+    set_weight = hp.get("expert_set_weight", 0.0)
+    with_set = None
+    if set_weight > 0:
+        if batch.get("expert_set", None) is None:
+            from fuelrl.errors import InputError
+
+            raise InputError(
+                "model.expert_set_weight > 0 needs the teacher's sets: set data.env.expert_lookahead: true"
+            )
+        mask = batch["action_mask"].reshape(n, -1)
+        set_loss, with_set, recall = expert_set_loss(
+            q_all, batch["expert_set"].reshape(n, -1), mask, hp.get("expert_set_temperature", 0.05)
+        )
+        loss = loss + set_weight * set_loss
+        metrics["expert_set_loss"] = set_loss.detach()
+        metrics["expert_set_recall"] = recall
     if hp["expert_weight"] > 0 and expert is not None:
         mask = batch["action_mask"].reshape(n, -1)
         margin, agree = large_margin_loss(q_all, expert.reshape(-1), mask, hp["expert_margin"])
         if hp.get("expert_loss", "margin") == "dpv_regression":
+            keep = mask if with_set is None else mask & ~with_set[:, None]
             regression = dpv_regression_loss(
-                q_all, batch["expert_dpv"].reshape(n, -1), mask, hp.get("expert_value_weight", 0.0)
+                q_all, batch["expert_dpv"].reshape(n, -1), keep, hp.get("expert_value_weight", 0.0)
             )
             loss = loss + hp["expert_weight"] * regression
             metrics["expert_dpv_mse"] = regression.detach()

@@ -77,6 +77,10 @@ class DQNAgent(pl.LightningModule):
             cells: :func:`fuelrl.agents.losses.dpv_regression_loss`).
         expert_value_weight: with "dpv_regression", weigh each cell's error by 1 + this x its
             teacher value (the best cells count most).
+        expert_set_weight: weight of the listwise loss on the every-break teacher's next interval
+            (FireEnv's ``expert_set``, ``data.env.expert_lookahead: true``;
+            :func:`fuelrl.agents.losses.expert_set_loss`); 0: not used.
+        expert_set_temperature: its softmax temperature, in Q units (``dpv/max`` for a DPV-residual net).
         td_weight: weight of the TD loss (1: DQN/DQfD; 0 with ``expert_weight`` > 0: pure imitation).
         seed: seed of the exploration generator (each DDP rank adds its rank).
     """
@@ -103,6 +107,8 @@ class DQNAgent(pl.LightningModule):
         expert_margin: float = 0.1,
         expert_loss: Literal["margin", "dpv_regression"] = "margin",
         expert_value_weight: float = 0.0,
+        expert_set_weight: float = 0.0,
+        expert_set_temperature: float = 0.05,
         td_weight: float = 1.0,
         seed: int = 0,
     ):
@@ -137,6 +143,11 @@ class DQNAgent(pl.LightningModule):
             raise InputError(
                 "model.expert_weight, model.expert_margin, model.td_weight: expected >= 0 with "
                 f"expert_weight + td_weight > 0, got {expert_weight}, {expert_margin}, {td_weight}"
+            )
+        if expert_set_weight < 0 or not expert_set_temperature > 0:
+            raise InputError(
+                "model.expert_set_weight, model.expert_set_temperature: expected >= 0 and > 0, got "
+                f"{expert_set_weight}, {expert_set_temperature}"
             )
         if expert_loss not in ("margin", "dpv_regression"):
             raise InputError(f"model.expert_loss: expected 'margin' or 'dpv_regression', got {expert_loss!r}")

@@ -37,8 +37,8 @@ TRANSITION_KEYS: tuple = (
     ("next", "truncated"),
     ("next", "burned_ha"),
 )
-#: kept when the env provides them (FireEnv's ``expert: dpv``)
-OPTIONAL_KEYS: tuple = ("expert_action", "expert_dpv")
+#: kept when the env provides them (FireEnv's ``expert: dpv``, ``expert_lookahead``)
+OPTIONAL_KEYS: tuple = ("expert_action", "expert_dpv", "expert_set")
 _OBS_KEYS = ("observation", ("next", "observation"))
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 

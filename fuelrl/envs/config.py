@@ -139,6 +139,13 @@ class EnvConfig:
     #: the DPV of fires the agent has not seen, as plans are scored on held-out fires (one
     #: simulation of the N fires per step; fuelrl.envs.expert.TeacherFires)
     expert_fires: int = 0
+    #: with expert "dpv": at every simulation the teacher also plays the next interval itself
+    #: (``simulate_every`` breaks, or the budget left), regrowing the fires after each of its
+    #: breaks, and reports those cells as ``expert_set`` (bool per cell; all False at the other
+    #: states of an interval): the cells a planner that takes a whole interval's breaks from one
+    #: map should rank first (``simulate_every`` - 1 extra simulations per interval;
+    #: fuelrl.envs.expert.lookahead_set)
+    expert_lookahead: bool = False
 
     def validate(self) -> EnvConfig:
         """Raise :class:`InputError` naming the first bad option; return self."""
@@ -181,6 +188,13 @@ class EnvConfig:
         need(self.expert in ("none", "dpv"), "expert", "'none' or 'dpv'")
         need(self.expert_fires >= 0, "expert_fires", ">= 0 (0: the episode's own fires)")
         need(self.expert_fires == 0 or self.expert == "dpv", "expert_fires", "0 unless expert is 'dpv'")
+        lookahead = "false unless expert is 'dpv'"
+        need(not self.expert_lookahead or self.expert == "dpv", "expert_lookahead", lookahead)
+        need(
+            not self.expert_lookahead or self.breaks_per_step == 1,
+            "expert_lookahead",
+            f"false unless breaks_per_step is 1 (got breaks_per_step {self.breaks_per_step})",
+        )
         need(self.conventions in CONVENTIONS, "conventions", " or ".join(map(repr, CONVENTIONS)))
         need(0.0 < self.budget_fraction <= 1.0, "budget_fraction", "in (0, 1]")
         need(self.breaks_per_step >= 1, "breaks_per_step", ">= 1")

@@ -44,6 +44,11 @@ class FireEnvState:
                 if self.config.expert != "none"
                 else {}
             ),
+            **(
+                {"expert_set": Binary(n=n, shape=(b, n), dtype=torch.bool, device=dev)}
+                if self.config.expert_lookahead
+                else {}
+            ),
             shape=(b,),
             device=dev,
         )
@@ -94,6 +99,7 @@ class FireEnvState:
         self._weather_obs = torch.zeros((b, n_weather, h, w), device=self.device)
         self._expert_action = torch.full((b,), -1, dtype=torch.int64, device=dev)
         self._expert_dpv = z(b, h * w)  # the teacher's DPV map on the observation's dpv/max scale
+        self._expert_set = z(b, h * w, dtype=torch.bool)  # the teacher's next interval (expert_lookahead)
         self._dpv_top = z(b, dtype=torch.float64)  # max DPV (ha per fire) of the stored dpv/max map
         self._burned_ha = z(b, dtype=torch.float64)  # expected burned area at the last simulation
         self._burned_ha_no_breaks = z(b, dtype=torch.float64)

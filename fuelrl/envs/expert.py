@@ -18,10 +18,18 @@ distributions (with ``weather_per_tile``: the tile's weather) and never observed
 the DPV of fires the agent does not see, as plans are scored on held-out fires, so the network
 learns where the fires it has not seen would go from the landscape, the weather and the DPV of
 the few it has.
+
+**The teacher's next interval** (``EnvConfig.expert_lookahead``, :func:`lookahead_set`). A planner
+that takes all k breaks of a simulation interval from one Q map (fuelrl's agent planner, by
+default) decides at the states right after a simulation, where the fresh DPV map is the input.
+There the target is the *set* of k cells the every-break teacher would treat over the interval,
+each chosen after regrowing the fires with the ones before it: cells that complete a barrier
+rather than DPV's top k, which cluster on one fire path (docs/pretrained.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -41,6 +49,40 @@ def greedy_labels(score: torch.Tensor, available: torch.Tensor) -> torch.Tensor:
     masked = torch.where(available, flat, -torch.inf)
     best, idx = masked.max(dim=1)
     return torch.where(best > 0, idx, torch.full_like(idx, -1))
+
+
+def lookahead_set(
+    score: torch.Tensor,
+    available: torch.Tensor,
+    breaks: torch.Tensor,
+    count: torch.Tensor,
+    regrow: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """bool [n, A]: the cells the every-break DPV teacher treats next, ``count`` [n] per tile.
+
+    ``score`` [n, H, W]: the teacher's DPV map with the current ``breaks`` (bool [n, H, W]);
+    ``available`` bool [n, A]. Each pick is the available cell of highest score
+    (:func:`greedy_labels`); then ``regrow(breaks with the picks so far)`` gives the next map
+    (a simulation and DPV trees). A tile stops early where no fire reaches an available cell.
+    """
+    n = score.shape[0]
+    chosen = torch.zeros_like(available)
+    breaks = breaks.clone().reshape(n, -1)
+    available = available.clone()
+    rows = torch.arange(n, device=available.device)
+    steps = int(count.max()) if n else 0
+    for j in range(steps):
+        pick = greedy_labels(score, available)
+        ok = (pick >= 0) & (count > j)
+        if not bool(ok.any()):
+            break
+        r, c = rows[ok], pick[ok]
+        chosen[r, c] = True
+        breaks[r, c] = True
+        available[r, c] = False
+        if j + 1 < steps:
+            score = regrow(breaks.view_as(score))
+    return chosen
 
 
 def prepare_slots(backend: Any, prepared: Any, tiles: Any, scenarios: ScenarioSet, slots: torch.Tensor):

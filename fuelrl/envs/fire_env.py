@@ -21,7 +21,7 @@ from torchrl.envs import EnvBase
 from fuelrl import registry
 from fuelrl.envs.config import EnvConfig
 from fuelrl.envs.env_state import FireEnvState
-from fuelrl.envs.expert import TeacherFires, greedy_labels, prepare_slots
+from fuelrl.envs.expert import TeacherFires, greedy_labels, lookahead_set, prepare_slots
 from fuelrl.envs.fresh_fires import FreshFires, expected_loss
 from fuelrl.envs.observation import (
     DYNAMIC_CHANNELS,
@@ -227,6 +227,8 @@ class FireEnv(FireEnvState, EnvBase):
             self.teacher.draw(slots, self._tiles, burnable, fires, self.rng, ignition_weight)
         if cfg.expert != "none":
             self._label(slots)
+        if cfg.expert_lookahead:
+            self._lookahead(slots)
 
     def _prepare(self, slots: torch.Tensor) -> None:
         """Let the backend precompute, once per episode, what the breaks do not change for the new
@@ -295,6 +297,23 @@ class FireEnv(FireEnvState, EnvBase):
         ratio = torch.where(stale_top > 0, top / stale_top.clamp_min(1e-12), 0.0).float().view(-1, 1, 1)
         self._expert_dpv[slots] = (score * ratio).flatten(1)
 
+    def _lookahead(self, slots: torch.Tensor) -> None:
+        """``expert_set`` of ``slots`` (just simulated and labelled): the teacher's own next
+        interval from here (:func:`~fuelrl.envs.expert.lookahead_set`, starting from the fresh map
+        ``_label`` stored), grown on the fires its labels use."""
+        count = torch.clamp(self._budget_cells[slots] - self._placed[slots], max=self.config.simulate_every)
+
+        def regrow(breaks: torch.Tensor) -> torch.Tensor:
+            if self.teacher is not None:
+                return self.teacher.dpv_ha(slots, breaks)
+            prepared = self._prepared if len(slots) == self.config.batch_size else self._prepared.index(slots)
+            result = self.backend.simulate_prepared(prepared, breaks)
+            return dpv(prepared, breaks, result.arrival_min.to(self.sim_device))
+
+        score = self._expert_dpv[slots].view(-1, *self.tile_shape)
+        available, breaks = self.available()[slots], self._breaks[slots]
+        self._expert_set[slots] = lookahead_set(score, available, breaks, count, regrow)
+
     # ------------------------------------------------------------------------------------ step
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         cfg = self.config
@@ -352,6 +371,10 @@ class FireEnv(FireEnvState, EnvBase):
             self._expert_dpv[done] = 0.0
             if bool(live.any()):
                 self._label(live.nonzero().squeeze(-1), fresh=simulate & (self._dpv is not None))
+            if cfg.expert_lookahead:  # only the states right after a simulation carry a set
+                self._expert_set[active] = False
+                if bool((live & simulate).any()):
+                    self._lookahead((live & simulate).nonzero().squeeze(-1))
         return self._output(reward=reward)
 
     def _place(self, action: torch.Tensor, count: torch.Tensor, available: torch.Tensor) -> None:
@@ -402,6 +425,8 @@ class FireEnv(FireEnvState, EnvBase):
         if self.config.expert != "none":
             out["expert_action"] = self._expert_action.to(dev)
             out["expert_dpv"] = self._expert_dpv.to(dev)
+        if self.config.expert_lookahead:
+            out["expert_set"] = self._expert_set.to(dev)
         if reward is not None:
             out["reward"] = reward.float().view(b, 1).to(dev)
         # keep the action spec's mask in step with the state, so env.rand_action() (and any

@@ -164,3 +164,74 @@ def test_dpv_regression_value_weight_counts_valuable_cells_more():
     plain = dpv_regression_loss(q, target, mask)
     weighted = dpv_regression_loss(q, target, mask, value_weight=4.0)
     assert float(plain) == pytest.approx(0.5) and float(weighted) == pytest.approx(2.5)  # (1 + 4) * 1 / 2
+
+
+def test_expert_set_loss_matches_the_multi_positive_cross_entropy_by_hand():
+    import math
+
+    from fuelrl.agents.losses import expert_set_loss
+
+    q = torch.tensor([[1.0, 0.5, 0.2, 9.0], [0.3, 0.3, 0.3, 0.3]], requires_grad=True)
+    mask = torch.tensor([[True, True, True, False], [True, True, True, True]])
+    teacher = torch.tensor([[False, True, False, False], [False, False, False, False]])  # row 1: no set
+    loss, rows, recall = expert_set_loss(q, teacher, mask, temperature=0.5)
+    # row 0: t = cell 1 against the legal cells outside the set (0 and 2; cell 3 is illegal)
+    e = [math.exp(v / 0.5) for v in (1.0, 0.5, 0.2)]
+    assert float(loss) == pytest.approx(-math.log(e[1] / (e[1] + e[0] + e[2])), rel=1e-5)
+    assert rows.tolist() == [True, False] and float(recall) == 0.0  # cell 0 ranks first
+    loss.backward()
+    assert float(q.grad[0, 1]) < 0 and float(q.grad[0, 0]) > 0 and float(q.grad[0, 3]) == 0.0
+    assert float(q.grad[1].abs().sum()) == 0.0
+
+
+def test_expert_set_loss_is_order_free_within_the_set_and_falls_as_the_set_rises():
+    from fuelrl.agents.losses import expert_set_loss
+
+    mask = torch.ones(1, 5, dtype=torch.bool)
+    teacher = torch.tensor([[True, False, True, False, False]])
+    low = torch.tensor([[0.1, 0.9, 0.2, 0.8, 0.0]])
+    high = low + 2.0 * teacher.float()
+    swapped = torch.tensor([[0.2, 0.9, 0.1, 0.8, 0.0]])  # the set's two cells exchanged
+    l_low, _, r_low = expert_set_loss(low, teacher, mask, 0.1)
+    l_high, _, r_high = expert_set_loss(high, teacher, mask, 0.1)
+    l_swap, _, _ = expert_set_loss(swapped, teacher, mask, 0.1)
+    assert float(l_high) < float(l_low) and float(r_high) == 1.0 and float(r_low) == 0.0
+    assert float(l_swap) == pytest.approx(float(l_low))
+    none, rows, _ = expert_set_loss(low, torch.zeros_like(teacher), mask, 0.1)
+    assert float(none) == 0.0 and not bool(rows.any())
+
+
+def test_agent_loss_leaves_the_set_rows_out_of_the_regression_and_asks_for_the_sets():
+    from fuelrl.agents.losses import agent_loss
+    from fuelrl.errors import InputError
+
+    class Fixed(nn.Module):
+        def __init__(self, q):
+            super().__init__()
+            self.q = nn.Parameter(q)
+
+        def forward(self, obs, budget=None):
+            return self.q
+
+    q = torch.tensor([[0.0, 1.0], [0.0, 1.0]])
+    batch = TensorDict(
+        {
+            "observation": torch.zeros(2, 1, 1, 2),
+            "action": torch.zeros(2, dtype=torch.int64),
+            "action_mask": torch.ones(2, 2, dtype=torch.bool),
+            "expert_action": torch.tensor([1, 1]),
+            "expert_dpv": torch.tensor([[0.0, 1.0], [1.0, 0.0]]),  # row 1 off by 1 on both cells
+            "expert_set": torch.tensor([[False, False], [True, False]]),
+        },
+        batch_size=[2],
+    )
+    hp = {"td_weight": 0.0, "expert_weight": 1.0, "expert_margin": 0.1, "expert_loss": "dpv_regression",
+          "expert_value_weight": 0.0, "expert_set_weight": 0.0}
+    net = Fixed(q.clone())
+    plain = agent_loss(net, net, batch, hp)
+    assert float(plain.metrics["expert_dpv_mse"]) == pytest.approx(2.0 / 4)
+    with_set = agent_loss(net, net, batch, {**hp, "expert_set_weight": 1.0, "expert_set_temperature": 1.0})
+    assert float(with_set.metrics["expert_dpv_mse"]) == 0.0  # only row 0, where q is the target
+    assert float(with_set.metrics["expert_set_recall"]) == 0.0  # cell 0 of row 1 ranks second
+    with pytest.raises(InputError, match="data.env.expert_lookahead"):
+        agent_loss(net, net, batch.exclude("expert_set"), {**hp, "expert_set_weight": 1.0})
