@@ -228,3 +228,29 @@ def test_fit_with_the_teachers_own_fires_validates_without_them(tmp_path, capsys
     assert "fuelrl fit: finished at step 12" in capsys.readouterr().out
     found = scalars(root)
     assert len(found["eval/burned_ha"]) == 1 and found["train/expert_dpv_mse"]
+
+
+def test_fit_with_the_teachers_next_interval_trains_on_the_sets_and_needs_them(tmp_path, capsys):
+    """``data.env.expert_lookahead`` + ``model.expert_set_weight``: the listwise loss is logged;
+    the weight without the env's sets is a one-line error naming the option (exit 2)."""
+    teacher = [
+        "--trainer.max_steps=12",
+        "--data.env.dpv_channel=true",
+        "--data.env.expert=dpv",
+        "--model.net.dpv_residual=true",
+        "--model.td_weight=0",
+        "--model.expert_loss=dpv_regression",
+        "--model.expert_weight=1",
+        "--model.expert_set_weight=1",
+        "--data.prefill_policy=expert",
+    ]
+    root = tmp_path / "run"
+    args = ["fit", *TINY, *teacher, f"--trainer.default_root_dir={root}"]
+    assert lightning_main([*args, "--data.env.expert_lookahead=true"]) == 0
+    assert "fuelrl fit: finished at step 12" in capsys.readouterr().out
+    found = scalars(root)
+    assert found["train/expert_set_loss"] and found["train/expert_set_recall"]
+    assert lightning_main([*args[:-1], f"--trainer.default_root_dir={tmp_path / 'bad'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "data.env.expert_lookahead" in err[-1] and "Traceback" not in "\n".join(err)
+    assert not list((tmp_path / "bad").rglob("*.ckpt"))
