@@ -1,6 +1,7 @@
 """FireEnv's specs and per-tile state: built once from the config, overwritten slot by slot at
-reset (:class:`FireEnvState`, a base of :class:`fuelrl.envs.fire_env.FireEnv`), and the read-only
-views of the episode state that tests, evaluation and plotting use."""
+reset (:class:`FireEnvState`, a base of :class:`fuelrl.envs.fire_env.FireEnv`), the small updates
+the step and the expert labels share (placing breaks, scaling a DPV map), and the read-only views
+of the episode state that tests, evaluation and plotting use."""
 
 from __future__ import annotations
 
@@ -114,6 +115,34 @@ class FireEnvState:
         self._prepared: PreparedFires | None = None
         flat = torch.arange(h * w, device=dev)
         self._rows, self._cols = flat // w, flat % w
+
+    # Updates of the state shared by the step and the labels.
+    def _place(self, action: torch.Tensor, count: torch.Tensor, available: torch.Tensor) -> None:
+        """Treat, for each tile, ``count`` cells: ``action`` and its nearest available cells."""
+        breaks = self._breaks.view(self.config.batch_size, -1)
+        k = self.config.breaks_per_step
+        if k == 1:
+            breaks |= torch.zeros_like(breaks).scatter_(1, action[:, None], (count > 0)[:, None])
+            return
+        n = self.num_cells
+        k = min(k, n)
+        _, w = self.tile_shape
+        rows, cols = (action // w)[:, None], (action % w)[:, None]
+        dist2 = (self._rows[None] - rows) ** 2 + (self._cols[None] - cols) ** 2  # int64 [B, n]
+        key = dist2 * n + self._rows[None] * w + self._cols[None]  # nearest first, ties by cell index
+        key = torch.where(available, key, torch.iinfo(torch.int64).max)
+        nearest = key.topk(k, dim=1, largest=False).indices
+        take = torch.arange(k, device=self.sim_device)[None] < count[:, None]
+        new = torch.zeros_like(breaks)
+        new.scatter_(1, nearest, take)
+        breaks |= new
+
+    def _normalised(self, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A DPV map [n, H, W] (ha per fire) as (``value`` / its max per tile, float32; the max)."""
+        value = value.to(self.sim_device)
+        top = value.flatten(1).amax(dim=1)
+        norm = torch.where(top.view(-1, 1, 1) > 0, value / top.clamp_min(1e-12).view(-1, 1, 1), 0.0)
+        return norm.float(), top
 
     # Read-only views of the episode state (for tests, evaluation and plotting).
     @property

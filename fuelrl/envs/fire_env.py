@@ -248,13 +248,6 @@ class FireEnv(FireEnvState, EnvBase):
         prepared spread fields when there are any) as (the ``dpv/max`` map [n, H, W], the max [n])."""
         return self._normalised(dpv(prepared, breaks, result.arrival_min.to(self.sim_device)))
 
-    def _normalised(self, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """A DPV map [n, H, W] (ha per fire) as (``value`` / its max per tile, float32; the max)."""
-        value = value.to(self.sim_device)
-        top = value.flatten(1).amax(dim=1)
-        norm = torch.where(top.view(-1, 1, 1) > 0, value / top.clamp_min(1e-12).view(-1, 1, 1), 0.0)
-        return norm.float(), top
-
     def _simulate(self, slots: torch.Tensor) -> torch.Tensor:
         """Grow the fires of ``slots`` with their current breaks; store the burn probability, the
         expected burned area and (with the DPV channel) the DPV map; return the expected burned
@@ -376,26 +369,6 @@ class FireEnv(FireEnvState, EnvBase):
                 if bool((live & simulate).any()):
                     self._lookahead((live & simulate).nonzero().squeeze(-1))
         return self._output(reward=reward)
-
-    def _place(self, action: torch.Tensor, count: torch.Tensor, available: torch.Tensor) -> None:
-        """Treat, for each tile, ``count`` cells: ``action`` and its nearest available cells."""
-        breaks = self._breaks.view(self.config.batch_size, -1)
-        k = self.config.breaks_per_step
-        if k == 1:
-            breaks |= torch.zeros_like(breaks).scatter_(1, action[:, None], (count > 0)[:, None])
-            return
-        n = self.num_cells
-        k = min(k, n)
-        _, w = self.tile_shape
-        rows, cols = (action // w)[:, None], (action % w)[:, None]
-        dist2 = (self._rows[None] - rows) ** 2 + (self._cols[None] - cols) ** 2  # int64 [B, n]
-        key = dist2 * n + self._rows[None] * w + self._cols[None]  # nearest first, ties by cell index
-        key = torch.where(available, key, torch.iinfo(torch.int64).max)
-        nearest = key.topk(k, dim=1, largest=False).indices
-        take = torch.arange(k, device=self.sim_device)[None] < count[:, None]
-        new = torch.zeros_like(breaks)
-        new.scatter_(1, nearest, take)
-        breaks |= new
 
     # ------------------------------------------------------------------------------------ output
     def _output(self, reward: torch.Tensor | None) -> TensorDictBase:
