@@ -172,7 +172,8 @@ def expert_set_loss(
     loss = (torch.where(pos, per_cell, 0.0).sum(dim=1) / size).mean()
     with torch.no_grad():
         order = q.masked_fill(~legal, neg).argsort(dim=1, descending=True)
-        rank_of = torch.empty_like(order).scatter_(1, order, torch.arange(q.shape[1]).expand_as(order))
+        ranks = torch.arange(q.shape[1], device=q.device).expand_as(order)
+        rank_of = torch.empty_like(order).scatter_(1, order, ranks)
         recall = ((rank_of < size[:, None]) & pos).sum(dim=1).float() / size
     return loss, rows, recall.mean()
 
