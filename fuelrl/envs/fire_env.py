@@ -235,12 +235,13 @@ class FireEnv(FireEnvState, EnvBase):
         tiles ``slots`` (sorted; the other tiles keep theirs)."""
         self._prepared = prepare_slots(self.backend, self._prepared, self._tiles, self._scenarios, slots)
 
-    def _grow(self, slots: torch.Tensor):
-        """Grow the fires of ``slots`` with their current breaks (one backend call)."""
-        if len(slots) == self.config.batch_size:
-            prepared, breaks = self._prepared, self._breaks
-        else:
-            prepared, breaks = self._prepared.index(slots), self._breaks[slots]
+    def _grow(self, slots: torch.Tensor, breaks: torch.Tensor | None = None):
+        """Grow the fires of ``slots`` with their current breaks, or with ``breaks`` [n, H, W]
+        (one backend call)."""
+        whole = len(slots) == self.config.batch_size
+        prepared = self._prepared if whole else self._prepared.index(slots)
+        if breaks is None:
+            breaks = self._breaks if whole else self._breaks[slots]
         return prepared, breaks, self.backend.simulate_prepared(prepared, breaks)
 
     def _dpv_of(self, prepared, breaks: torch.Tensor, result) -> tuple[torch.Tensor, torch.Tensor]:
@@ -299,8 +300,7 @@ class FireEnv(FireEnvState, EnvBase):
         def regrow(breaks: torch.Tensor) -> torch.Tensor:
             if self.teacher is not None:
                 return self.teacher.dpv_ha(slots, breaks)
-            prepared = self._prepared if len(slots) == self.config.batch_size else self._prepared.index(slots)
-            result = self.backend.simulate_prepared(prepared, breaks)
+            prepared, breaks, result = self._grow(slots, breaks)
             return dpv(prepared, breaks, result.arrival_min.to(self.sim_device))
 
         score = self._expert_dpv[slots].view(-1, *self.tile_shape)
