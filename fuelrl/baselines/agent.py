@@ -69,6 +69,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from fuelrl.baselines import agent_search
 from fuelrl.baselines.agent_checkpoint import (
     load_agent,
     observation_names,
@@ -77,7 +78,14 @@ from fuelrl.baselines.agent_checkpoint import (
 from fuelrl.baselines.agent_maps import ArgmaxMap, change_boxes, windows
 from fuelrl.baselines.agent_observation import AgentObservation
 from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
-from fuelrl.baselines.local_q import LocalQ, _one_thread, receptive_radius, supports_local_rescoring
+from fuelrl.baselines.local_q import (
+    PRECISIONS,
+    LocalQ,
+    _one_thread,
+    low_precision_copy,
+    receptive_radius,
+    supports_local_rescoring,
+)
 from fuelrl.errors import InputError
 from fuelrl.progress import Progress
 
@@ -131,6 +139,13 @@ class AgentPlanner(GreedyPlanner):
             (burn probability, DPV) cover at most this share of their cells are refreshed locally,
             GroupNorm statistics and budget_left held from their last whole pass; the others get a
             whole pass (0: a whole pass after every simulation).
+        search: candidate break sets per simulation interval (1: none, the interval is the Q
+            map's best cells): N > 1 proposes N blends of the agent's and DPV's rankings and keeps
+            the one the next interval's planning fires burn least with
+            (:mod:`fuelrl.baselines.agent_search`; 1 + N x intervals simulations).
+        precision: the dtype the network's layers run in with local rescoring, ``"float32"``
+            (default) or ``"bfloat16"`` (faster where the hardware has it; the input, the
+            DPV-residual sum and the Q map stay float32; see :mod:`fuelrl.baselines.local_q`).
         progress: show a progress bar (None: when stderr is a terminal).
     """
 
@@ -149,6 +164,8 @@ class AgentPlanner(GreedyPlanner):
         rescore: str = "local",
         breaks_per_update: int | None = DEFAULT_BREAKS_PER_UPDATE,
         refresh_limit: float = DEFAULT_REFRESH_LIMIT,
+        search: int = 1,
+        precision: str = "float32",
         progress: bool | None = None,
     ):
         from fuelrl.envs.observation import DPV_CHANNEL
@@ -181,6 +198,13 @@ class AgentPlanner(GreedyPlanner):
             raise InputError(f"agent refresh_limit must be in [0, 1], got {refresh_limit}")
         self.breaks_per_update = None if breaks_per_update is None else int(breaks_per_update)
         self.refresh_limit = float(refresh_limit)
+        if int(search) < 1:
+            raise InputError(f"agent search must be >= 1 candidate per interval, got {search}")
+        self.search = int(search)
+        if precision not in PRECISIONS:
+            raise InputError(f"agent precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.precision = precision
+        self._layers: tuple[int, Any] | None = None
         self._local_checked: dict[int, bool] = {}
         self._cost: np.ndarray | None = None
 
@@ -261,6 +285,16 @@ class AgentPlanner(GreedyPlanner):
         )
 
     @property
+    def layers(self) -> Any:
+        """The network whose layers local rescoring runs: the Q-network, or its bfloat16 copy
+        (made once per network) with ``precision="bfloat16"``."""
+        if self.precision == "float32":
+            return self.qnet
+        if self._layers is None or self._layers[0] != id(self.qnet):
+            self._layers = (id(self.qnet), low_precision_copy(self.qnet, PRECISIONS[self.precision]))
+        return self._layers[1]
+
+    @property
     def _block(self) -> int:
         """Changed cells this close (a block side) share one local update."""
         return max(4, (receptive_radius(self.qnet) + 1) // 2)
@@ -289,6 +323,12 @@ class AgentPlanner(GreedyPlanner):
     # ------------------------------------------------------------------ placement
     def place(self, problem: PlanningProblem) -> tuple[np.ndarray, int, dict[str, Any]]:
         self._cost = None if problem.cost is None else problem.cell_cost  # rank by Q per cost
+        for option, on in (("search", self.search > 1), ("precision bfloat16", self.precision != "float32")):
+            if on and not (self.sequential and self.local):
+                raise InputError(
+                    f"{self.label}: {option} needs sequential placement with local rescoring "
+                    "(a network local rescoring supports; not rescore='full' or sequential=False)"
+                )
         if not self.sequential:
             return super().place(problem)
         progress = Progress(problem.budget_cells, f"{self.label} breaks", "break", self.progress)
@@ -339,9 +379,11 @@ class AgentPlanner(GreedyPlanner):
         breaks = np.zeros((h, w), dtype=bool)
         available = problem.legal.copy()
         order: list[int] = []
-        placed = recomputes = 0
+        placed = recomputes = simulations = 0
+        kept: list[float] = []  # with search: the blend of each interval's kept candidate
         states: list[tuple[tuple, LocalQ]] = []
-        seconds = {"simulation_seconds": 0.0, "whole_pass_seconds": 0.0, "local_update_seconds": 0.0}
+        seconds = {"simulation_seconds": 0.0, "whole_pass_seconds": 0.0}
+        seconds["search_seconds" if self.search > 1 else "local_update_seconds"] = 0.0
         counts = {"whole_passes": 0, "local_updates": 0, "refreshed_cells": 0}
         while placed < problem.budget_cells:
             t0 = time.perf_counter()
@@ -349,6 +391,7 @@ class AgentPlanner(GreedyPlanner):
             available[...] = problem.legal & ~breaks  # this set's ignitions stay untreated
             bp, dpv = self._simulated_channels(problem, breaks)
             t1 = time.perf_counter()
+            simulations += 1 if recomputes == 0 or self.search == 1 else 0  # else: the kept candidate's
             recomputes += 1
             budget_left = (problem.budget_cells - placed) / problem.budget_cells
             score = np.full((h, w), -np.inf)
@@ -360,22 +403,37 @@ class AgentPlanner(GreedyPlanner):
                 )
                 state = states[n][1] if states else None
                 if state is None or not self._refresh_changed(state, x, counts):
-                    state = LocalQ(self.qnet, x)
+                    state = LocalQ(self.qnet, x, layers=self.layers)
                     counts["whole_passes"] += 1
                 fresh.append((region, state))
                 q = state.q[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0].double().cpu().numpy()
                 score[a0:a1, b0:b1] = self._rank(q, available, a0, a1, b0, b1)
             states = fresh
-            best = ArgmaxMap(score, rng.permutation(h * w))
             stop = placed + min(problem.recompute_every, problem.budget_cells - placed)
             t2 = time.perf_counter()
-            with _one_thread(self.device):
-                placed = self._local_interval(
-                    states, best, breaks, available, order, placed, stop, progress, counts
+            if self.search > 1:
+                found = agent_search.search_interval(
+                    problem, score, self._rank(dpv, available, 0, h, 0, w), breaks, available,
+                    stop - placed, self.search, recomputes, rng,
                 )
+                if found is None:  # no legal cell left
+                    break
+                blend, pick, used = found
+                simulations += used
+                kept.append(round(blend, 3))
+                order.extend(int(i) for i in pick)
+                progress.update(len(pick))
+                placed += len(pick)
+            else:
+                best = ArgmaxMap(score, rng.permutation(h * w))
+                with _one_thread(self.device):
+                    placed = self._local_interval(
+                        states, best, breaks, available, order, placed, stop, progress, counts
+                    )
             seconds["simulation_seconds"] += t1 - t0
             seconds["whole_pass_seconds"] += t2 - t1
-            seconds["local_update_seconds"] += time.perf_counter() - t2
+            placing = "search_seconds" if self.search > 1 else "local_update_seconds"
+            seconds[placing] += time.perf_counter() - t2
             if placed < stop:  # no legal cell left
                 break
         info = {
@@ -383,10 +441,13 @@ class AgentPlanner(GreedyPlanner):
             "rescore": "local",
             "breaks_per_update": self.breaks_per_update,
             "network_passes": counts["whole_passes"],
+            "intervals": recomputes,
             **counts,
             **{k: round(v, 3) for k, v in seconds.items()},
         }
-        return np.asarray(order, dtype=np.int64), recomputes, info
+        if self.search > 1:
+            info.update(search=self.search, search_kept_blend=kept)
+        return np.asarray(order, dtype=np.int64), simulations, info
 
     def _rank(self, q: np.ndarray, available: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         """The placement score of the box (r0:r1, c0:c1) from its Q-values: -inf where no break may
@@ -461,7 +522,7 @@ class AgentPlanner(GreedyPlanner):
         bp = result.burn_probability()[0].detach().cpu().numpy()
         bp = np.where(valid, bp, 0.0)
         dpv = None
-        if self.dpv_channel:
+        if self.dpv_channel or self.search > 1:  # search ranks by DPV too
             from fuelrl.envs.observation import normalised_dpv
 
             prepared = problem.prepared_fires()  # the backend's, with what it cached (as dpv's)

@@ -209,7 +209,14 @@ class PlanningProblem:
     def expected_loss(self, breaks: np.ndarray) -> float:
         """The objective on the planning fires with ``breaks``: expected burned area per fire (ha)
         or, with ``values``, expected value burned per fire (value x burn probability, summed)."""
-        counts = self.burn_counts(breaks).astype(np.float64)
+        return self._loss(self.burn_counts(breaks))
+
+    def loss_of(self, result: SimulationResult) -> float:
+        """:meth:`expected_loss` of a simulation of the whole planning set (one process)."""
+        return self._loss(result.burned[0].sum(dim=0, dtype=torch.int64).cpu().numpy())
+
+    def _loss(self, counts: np.ndarray) -> float:
+        counts = np.asarray(counts).astype(np.float64)
         fires = max(1, self.scenarios.shape[1])
         if self.values is None:
             return float(counts.sum()) * self.landscape.cell_area_ha / fires
@@ -238,6 +245,11 @@ class PlanningProblem:
             result = self.backend.simulate_prepared(prepared, b)
         self._last = (key, result)
         return result
+
+    def keep(self, breaks: np.ndarray, result: SimulationResult) -> None:
+        """Make ``result`` (a simulation of the current planning fires with ``breaks``) the one
+        :meth:`simulate` returns for ``breaks`` without growing them again."""
+        self._last = (np.packbits(np.asarray(breaks, dtype=bool)).tobytes(), result)
 
     def local_range(self) -> tuple[int, int]:
         """[start, stop) of the planning fires this rank grows (all of them in one process)."""

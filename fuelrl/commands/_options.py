@@ -168,7 +168,7 @@ def check_shared(args: argparse.Namespace) -> None:
         from fuelrl.commands._planning_args import check_budget
 
         check_budget(args.budget)
-    for name, low in (("recompute_every", 1), ("agent_tile_size", 8)):
+    for name, low in (("recompute_every", 1), ("agent_tile_size", 8), ("agent_search", 1)):
         if getattr(args, name, None) is not None:
             count(name, getattr(args, name), low, 1_000_000)
     if isinstance(getattr(args, "out", None), Path):

@@ -69,6 +69,20 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
         help="score the landscape with the agent in tiles of this side, with overlap (default: whole "
         "landscape up to 1024x1024 cells)",
     )
+    planner.add_argument(
+        "--agent-search",
+        type=int,
+        metavar="N",
+        help="plan-time search for agent policies: at each recomputation propose N candidate sets of "
+        "breaks (blends of the agent's and DPV's rankings) and keep the one the next planning fires "
+        "burn least with; 1 + N x 20 simulations (default 1: no search)",
+    )
+    planner.add_argument(
+        "--agent-precision",
+        choices=("float32", "bfloat16"),
+        help="the dtype an agent policy's network layers run in (default float32); bfloat16 is "
+        "several times faster on CPUs with native bfloat16 (AVX512-BF16, AMX) and on GPUs",
+    )
 
 
 def parse_range(flag: str, text: str, low: float | None = None, high: float | None = None):
@@ -142,7 +156,12 @@ def agent_options(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
     """Options for a checkpoint policy: the agent runs where the backend runs."""
     if args.agent_tile_size is not None and args.agent_tile_size < 8:
         raise InputError(f"--agent-tile-size must be >= 8 cells, got {args.agent_tile_size}")
-    return {"device": backend.device, "tile_size": args.agent_tile_size}
+    options = {"device": backend.device, "tile_size": args.agent_tile_size}
+    if args.agent_search is not None:
+        options["search"] = args.agent_search
+    if args.agent_precision is not None:
+        options["precision"] = args.agent_precision
+    return options
 
 
 _SHARED = (
@@ -160,6 +179,8 @@ _SHARED = (
     "treatment_fuel_model",
     "recompute_every",
     "agent_tile_size",
+    "agent_search",
+    "agent_precision",
     # planner inputs (fuelrl.commands._plan_inputs)
     "values",
     "cost",
