@@ -7,6 +7,13 @@ then for each policy plans on the planning fires and grows the *same* held-out f
 The fingerprint of the held-out set is checked before and after every policy, so the pairing is
 verified, not assumed. Results are pooled over landscapes fire by fire.
 
+**Compute-matched heuristics.** A policy that spends more simulations of the planning fires than
+the heuristics (an agent with plan-time search, ``--agent-search``) is not compared with them at
+their default 20: :func:`build_planners` then adds ``dpv@matched`` and ``burn_probability@matched``
+(for those among the policies), which plan on each landscape with ``--recompute-every`` set so
+they grow the planning fires at least as often as the most-simulating agent did there (cycling
+through the same fresh sets), and they count as heuristics for the best baseline.
+
 Under torch.distributed (:mod:`fuelrl.distributed`) every rank draws both sets whole and grows only
 its block of the held-out fires (:func:`simulate_split`); burn counts are summed and burned areas
 gathered in fire order, so every rank ends with the arrays one process computes.
@@ -107,6 +114,25 @@ class PairingError(RuntimeError):
     """The held-out fires changed between two policies: the comparison would not be paired."""
 
 
+#: suffix of a heuristic given as many simulations as the most-simulating agent (module docstring)
+MATCHED = "@matched"
+
+
+def is_heuristic(name: str) -> bool:
+    """Whether a report name is a heuristic's (``dpv``, or ``dpv@matched``)."""
+    return name in HEURISTICS or (name.endswith(MATCHED) and name[: -len(MATCHED)] in HEURISTICS)
+
+
+def matched_recompute_every(run: LandscapeRun, budget_cells: int, default: int, unit_cells: int) -> int:
+    """Breaks between recomputations for a ``@matched`` heuristic on ``run``'s landscape: few
+    enough for at least as many simulations as the agent plans there used (the default when none
+    used more)."""
+    most = max((p.recomputes for n, p in run.plans.items() if not is_heuristic(n)), default=0)
+    if most <= -(-budget_cells // default):
+        return default
+    return max(1, unit_cells, budget_cells // most)
+
+
 def plan_and_score(
     landscape: Any,
     planners: dict[str, Any],
@@ -183,13 +209,14 @@ def plan_and_score(
     run.scored_fingerprints["untreated"] = scenario_fingerprint(scoring)
     run.scoring, run.tiles = scoring, tiles
     for name, planner in planners.items():
+        k_used = matched_recompute_every(run, n_budget, k, unit_cells) if name.endswith(MATCHED) else k
         problem = PlanningProblem(
             landscape,
             tiles,
             backend,
             planning,
             budget_cells=n_budget,
-            recompute_every=k,
+            recompute_every=k_used,
             seed=seed,
             values=values,
             cost=cost,
@@ -271,13 +298,13 @@ def summarize(runs: list[LandscapeRun], names: list[str], *, seed: int = 0) -> d
     untreated = pooled(runs, "untreated")
     u = policy_summary(untreated, untreated)
     u.pop("reduction_vs_untreated_pct_ci95")
-    heuristics = [n for n in names if n in HEURISTICS]
+    heuristics = [n for n in names if is_heuristic(n)]
     best = min(heuristics, key=lambda n: float(pooled(runs, n).mean())) if heuristics else None
     policies: dict[str, Any] = {}
     for name in names:
         x = pooled(runs, name)
         s = policy_summary(x, untreated)
-        s["kind"] = "heuristic" if name in HEURISTICS else "agent"
+        s["kind"] = "heuristic" if is_heuristic(name) else "agent"
         s["breaks_cells"] = int(sum(r.plans[name].cells for r in runs))
         s["breaks_ha"] = float(sum(r.plans[name].cells * r.landscape.cell_area_ha for r in runs))
         s["plan_seconds"] = float(sum(r.plans[name].seconds for r in runs))
@@ -326,6 +353,9 @@ def build_planners(policies: list[str], **agent_options: Any) -> dict[str, Any]:
             raise InputError(f"--policies: {seen[name]!r} given twice")
         out[name] = planner
         seen[name] = policy
+    if any(getattr(p, "search", 1) > 1 for p in out.values()):  # compute-matched heuristics, last
+        for name in [n for n in out if n in HEURISTICS and n != "random"]:
+            out[name + MATCHED] = make_planner(name)
     return out
 
 

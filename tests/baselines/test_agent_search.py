@@ -202,3 +202,45 @@ def test_bfloat16_plans_follow_the_rules_and_pick_nearly_the_float32_cells(dpv_c
         AgentPlanner(dpv_checkpoint, precision="float16")
     with pytest.raises(InputError, match="precision bfloat16 needs sequential placement"):
         AgentPlanner(dpv_checkpoint, precision="bfloat16", sequential=False).plan(problem)
+
+
+# --------------------------------------------------------------------------- fuelrl evaluate
+
+
+def test_evaluate_with_search_also_scores_the_heuristics_at_the_agents_simulations(dpv_checkpoint, tmp_path):
+    import json
+
+    from fuelrl.cli import main
+    from fuelrl.landscape import write_landscape
+
+    land = tmp_path / "land.tif"
+    write_landscape(generate_landscape(seed=2, shape=(40, 40)), land)
+    out = tmp_path / "out"
+    argv = ["evaluate", str(land), "--policies", f"random,dpv,{dpv_checkpoint}", "--budget", "0.05",
+            "--fires", "8", "--planning-fires", "4", "--duration", "120", "--wind-speed", "15",
+            "--backend", "numpy", "--recompute-every", "20", "--agent-search", "3", "--no-unit-scores"]
+    assert main([*argv, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    pol = results["policies"]
+    agent, dpv, matched = pol["agent:dpv"], pol["dpv"], pol["dpv@matched"]
+    assert "random@matched" not in pol and dpv["recomputes"] == 4  # 75 breaks, 20 per recomputation
+    assert agent["recomputes"] > dpv["recomputes"]
+    assert matched["recomputes"] >= agent["recomputes"] and matched["kind"] == "heuristic"
+    assert results["best_baseline"] in ("dpv", "dpv@matched")
+    assert min(dpv["burned_ha_mean"], matched["burned_ha_mean"]) == pytest.approx(
+        pol[results["best_baseline"]]["burned_ha_mean"]
+    )
+    assert "--agent-search 3" in (out / "results.json").read_text()  # the command that reproduces it
+    # without search no matched heuristic is added
+    plain = tmp_path / "plain"
+    assert main([*argv[:-3], "--no-unit-scores", "--out", str(plain)]) == 0
+    assert "dpv@matched" not in json.loads((plain / "results.json").read_text())["policies"]
+
+
+def test_agent_search_flag_is_checked(tmp_path, capsys):
+    from fuelrl.cli import main
+
+    argv = ["evaluate", "x.tif", "--policies", "dpv", "--agent-search", "0", "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--agent-search" in err and len(err.splitlines()) == 1 and not (tmp_path / "o").exists()
