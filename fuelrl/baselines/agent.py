@@ -446,7 +446,7 @@ class AgentPlanner(GreedyPlanner):
             **{k: round(v, 3) for k, v in seconds.items()},
         }
         if self.search > 1:
-            info.update(search=self.search, search_kept_blend=kept)
+            info.update(search=self.search, search_kept_blend=kept, search_kept_agent=kept.count(0.0))
         return np.asarray(order, dtype=np.int64), simulations, info
 
     def _rank(self, q: np.ndarray, available: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
