@@ -218,19 +218,22 @@ class AgentPlanner(LocalPlacement, GreedyPlanner):
         return plan
 
     def layout(self, shape: tuple[int, int]) -> dict[str, Any]:
-        """How a landscape of ``shape`` is scored: whole, or tiles (side, margin, count), and how
-        it is rescored between simulations (``rescore``: local or full)."""
+        """How a landscape of ``shape`` is scored: whole, or tiles (side, margin, count), how it is
+        rescored between simulations (``rescore``: local or full), and the ``search`` and
+        ``precision`` of the placement."""
         h, w = shape
         tile = self.tile_size
-        rescore = "local" if self.local else "full"
+        how = {"rescore": "local" if self.local else "full", "search": self.search}
+        how["precision"] = self.precision
+        whole = {"mode": "whole", "tile": None, "margin": 0, "windows": 1, **how}
         if tile is None and h * w <= self.max_whole_cells:
-            return {"mode": "whole", "tile": None, "margin": 0, "windows": 1, "rescore": rescore}
+            return whole
         tile = int(tile or self.default_tile)
         if h <= tile and w <= tile:
-            return {"mode": "whole", "tile": None, "margin": 0, "windows": 1, "rescore": rescore}
+            return whole
         margin = min(receptive_radius(self.qnet), tile // 4)
         n = len(windows(h, tile, margin)) * len(windows(w, tile, margin))
-        return {"mode": "tiled", "tile": tile, "margin": margin, "windows": n, "rescore": rescore}
+        return {"mode": "tiled", "tile": tile, "margin": margin, "windows": n, **how}
 
     def regions(self, shape: tuple[int, int]) -> list[tuple[int, int, int, int, int, int, int, int]]:
         """The scored windows: (r0, r1, c0, c1) of the window, then of the core its Q-values fill."""

@@ -231,6 +231,7 @@ def test_evaluate_with_search_also_scores_the_heuristics_at_the_agents_simulatio
         pol[results["best_baseline"]]["burned_ha_mean"]
     )
     assert "--agent-search 3" in (out / "results.json").read_text()  # the command that reproduces it
+    assert results["agent_layouts"]["agent:dpv"]["land"]["search"] == 3
     # without search no matched heuristic is added
     plain = tmp_path / "plain"
     assert main([*argv[:-3], "--no-unit-scores", "--out", str(plain)]) == 0
