@@ -46,6 +46,34 @@ log = logging.getLogger(__name__)
 _PROG_BAR = ("loss", "expert_agreement")  # train/* metrics also shown in the progress bar
 
 
+def load_initial_weights(qnet: FuelBreakQNet, path: str, observation_channels: list[str]) -> None:
+    """Copy the Q-network weights of the ``fuelrl fit`` checkpoint ``path`` into ``qnet``
+    (``model.init_weights``); :class:`InputError` when it is missing, unreadable, or its network or
+    observation channels differ from this model's."""
+    from pathlib import Path
+
+    flag = f"model.init_weights {path}"
+    if not Path(path).is_file():
+        raise InputError(f"{flag}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        state = {k[len("qnet.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("qnet.")}
+        theirs = list(ckpt["hyper_parameters"].get("observation_channels") or [])
+    except Exception as exc:  # noqa: BLE001 - truncated, not a checkpoint, wrong format
+        raise InputError(f"{flag}: not a fuelrl fit checkpoint ({type(exc).__name__})") from None
+    if theirs != list(observation_channels):
+        raise InputError(
+            f"{flag}: its network reads the observation channels {theirs}, this model's are "
+            f"{list(observation_channels)} (set data.env as in its run)"
+        )
+    try:
+        qnet.load_state_dict(state, strict=True)
+    except RuntimeError:
+        raise InputError(
+            f"{flag}: its Q-network has other layers or widths than model.net (use its run's model.net)"
+        ) from None
+
+
 class DQNAgent(pl.LightningModule):
     """Deep Q-learning of fuel-break placement.
 
@@ -83,6 +111,11 @@ class DQNAgent(pl.LightningModule):
         expert_set_temperature: its softmax temperature, in Q units (``dpv/max`` for a DPV-residual net).
         td_weight: weight of the TD loss (1: DQN/DQfD; 0 with ``expert_weight`` > 0: pure imitation).
         seed: seed of the exploration generator (each DDP rank adds its rank).
+        init_weights: a ``fuelrl fit`` checkpoint whose Q-network weights the online and target
+            networks start from (fine-tuning with other losses: a new optimizer, replay buffer and
+            step count, unlike ``--ckpt_path``, which resumes the same run). Its network and
+            observation channels must be this model's. Not kept in the checkpoint's
+            hyper-parameters (the run's ``config.yaml`` records it).
     """
 
     def __init__(
@@ -111,6 +144,7 @@ class DQNAgent(pl.LightningModule):
         expert_set_temperature: float = 0.05,
         td_weight: float = 1.0,
         seed: int = 0,
+        init_weights: str | None = None,
     ):
         super().__init__()
         if in_channels is None:
@@ -166,8 +200,10 @@ class DQNAgent(pl.LightningModule):
         if target_update_every < 1:
             raise InputError(f"model.target_update_every: expected >= 1, got {target_update_every}")
         net = net or QNetConfig()
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["init_weights"])
         self.qnet = FuelBreakQNet(in_channels, net)
+        if init_weights is not None:
+            load_initial_weights(self.qnet, init_weights, list(observation_channels))
         self.target_qnet = copy.deepcopy(self.qnet).requires_grad_(False)
         # the actor wraps self.qnet (same parameters); kept out of the module tree so checkpoints
         # hold the network once
