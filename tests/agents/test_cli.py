@@ -254,3 +254,35 @@ def test_fit_with_the_teachers_next_interval_trains_on_the_sets_and_needs_them(t
     err = capsys.readouterr().err.strip().splitlines()
     assert "data.env.expert_lookahead" in err[-1] and "Traceback" not in "\n".join(err)
     assert not list((tmp_path / "bad").rglob("*.ckpt"))
+
+
+def test_fit_fine_tunes_from_another_runs_weights_with_other_losses(tmp_path, capsys):
+    """``model.init_weights``: an imitation run's weights start a run with a TD term (a new step
+    count); a checkpoint of another network is a one-line error (exit 2), no checkpoint written."""
+    import torch
+
+    imitation = [
+        "--trainer.max_steps=4",
+        "--data.env.dpv_channel=true",
+        "--data.env.expert=dpv",
+        "--model.net.dpv_residual=true",
+        "--model.td_weight=0",
+        "--model.expert_loss=dpv_regression",
+        "--model.expert_weight=1",
+    ]
+    first = tmp_path / "first"
+    assert lightning_main(["fit", *TINY, *imitation, f"--trainer.default_root_dir={first}"]) == 0
+    start = first / "checkpoints" / "last.ckpt"
+    tuned = tmp_path / "tuned"
+    args = ["fit", *TINY, *imitation[1:], "--trainer.max_steps=3", "--model.td_weight=1",
+            f"--model.init_weights={start}", f"--trainer.default_root_dir={tuned}"]
+    assert lightning_main(args) == 0
+    assert "fuelrl fit: finished at step 3" in capsys.readouterr().out  # a new run, from step 0
+    got = torch.load(tuned / "checkpoints" / "last.ckpt", weights_only=False)
+    assert got["hyper_parameters"]["td_weight"] == 1 and "init_weights" not in got["hyper_parameters"]
+    bad = tmp_path / "bad"
+    wide = [*args[:-1], "--model.net.width=24", f"--trainer.default_root_dir={bad}"]
+    assert lightning_main(wide) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "model.init_weights" in err[-1] and "Traceback" not in "\n".join(err)
+    assert not list(bad.rglob("*.ckpt"))
