@@ -230,20 +230,22 @@ def test_fit_with_the_teachers_own_fires_validates_without_them(tmp_path, capsys
     assert len(found["eval/burned_ha"]) == 1 and found["train/expert_dpv_mse"]
 
 
+#: a DPV-residual network regressing the every-break teacher's map (configs/pretrained.yaml's method)
+DPV_IMITATION = [
+    "--data.env.dpv_channel=true",
+    "--data.env.expert=dpv",
+    "--model.net.dpv_residual=true",
+    "--model.td_weight=0",
+    "--model.expert_loss=dpv_regression",
+    "--model.expert_weight=1",
+]
+
+
 def test_fit_with_the_teachers_next_interval_trains_on_the_sets_and_needs_them(tmp_path, capsys):
     """``data.env.expert_lookahead`` + ``model.expert_set_weight``: the listwise loss is logged;
     the weight without the env's sets is a one-line error naming the option (exit 2)."""
-    teacher = [
-        "--trainer.max_steps=12",
-        "--data.env.dpv_channel=true",
-        "--data.env.expert=dpv",
-        "--model.net.dpv_residual=true",
-        "--model.td_weight=0",
-        "--model.expert_loss=dpv_regression",
-        "--model.expert_weight=1",
-        "--model.expert_set_weight=1",
-        "--data.prefill_policy=expert",
-    ]
+    teacher = ["--trainer.max_steps=12", *DPV_IMITATION, "--model.expert_set_weight=1"]
+    teacher.append("--data.prefill_policy=expert")
     root = tmp_path / "run"
     args = ["fit", *TINY, *teacher, f"--trainer.default_root_dir={root}"]
     assert lightning_main([*args, "--data.env.expert_lookahead=true"]) == 0
@@ -261,15 +263,7 @@ def test_fit_fine_tunes_from_another_runs_weights_with_other_losses(tmp_path, ca
     count); a checkpoint of another network is a one-line error (exit 2), no checkpoint written."""
     import torch
 
-    imitation = [
-        "--trainer.max_steps=4",
-        "--data.env.dpv_channel=true",
-        "--data.env.expert=dpv",
-        "--model.net.dpv_residual=true",
-        "--model.td_weight=0",
-        "--model.expert_loss=dpv_regression",
-        "--model.expert_weight=1",
-    ]
+    imitation = ["--trainer.max_steps=4", *DPV_IMITATION]
     first = tmp_path / "first"
     assert lightning_main(["fit", *TINY, *imitation, f"--trainer.default_root_dir={first}"]) == 0
     start = first / "checkpoints" / "last.ckpt"

@@ -104,3 +104,18 @@ def score_at_5pct(landscape, planners, backend, weather, fires: int, planning_fi
         seed=0,
         **kw,
     )
+
+
+def save_checkpoint(tmp_path, stem: str, names, net, seed: int = 0):
+    """An untrained agent reading ``names`` with ``net``, saved the way Lightning saves one."""
+    import lightning
+
+    from fuelrl.agents import DQNAgent
+
+    torch.manual_seed(seed)
+    agent = DQNAgent(in_channels=len(names), observation_channels=list(names), net=net)
+    path = tmp_path / f"{stem}.ckpt"
+    state = {"state_dict": agent.state_dict(), "hyper_parameters": dict(agent.hparams),
+             "pytorch-lightning_version": lightning.__version__}
+    torch.save(state, path)
+    return path

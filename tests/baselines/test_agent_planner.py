@@ -16,7 +16,7 @@ from fuelrl.envs.observation import OBSERVATION_CHANNELS
 from fuelrl.errors import InputError
 from fuelrl.models import QNetConfig
 
-from .helpers import small_problem
+from .helpers import save_checkpoint, small_problem
 
 BP_CHANNEL = OBSERVATION_CHANNELS.index("burn_probability")
 
@@ -189,18 +189,7 @@ def test_sequential_placement_reruns_the_network_per_break_but_simulates_as_ofte
 
 
 def _save(tmp_path, stem: str, names, net: QNetConfig, seed: int = 0):
-    torch.manual_seed(seed)
-    agent = DQNAgent(in_channels=len(names), observation_channels=list(names), net=net)
-    path = tmp_path / f"{stem}.ckpt"
-    torch.save(
-        {
-            "state_dict": agent.state_dict(),
-            "hyper_parameters": dict(agent.hparams),
-            "pytorch-lightning_version": lightning.__version__,
-        },
-        path,
-    )
-    return path
+    return save_checkpoint(tmp_path, stem, names, net, seed)
 
 
 def _nets():

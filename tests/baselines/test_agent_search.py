@@ -4,13 +4,11 @@ simulation is counted, and the kept candidate is never grown twice."""
 
 from __future__ import annotations
 
-import lightning
 import numpy as np
 import pytest
 import torch
 
 from fuelrl import registry
-from fuelrl.agents import DQNAgent
 from fuelrl.baselines import PlanningProblem, make_planner
 from fuelrl.baselines.agent import AgentPlanner
 from fuelrl.baselines.agent_search import candidates, choose, percentile_rank
@@ -22,7 +20,7 @@ from fuelrl.models import QNetConfig
 from fuelrl.simulators.base import SimulationOptions, TileBatch
 from fuelrl.simulators.scenarios import ScenarioSampler, WeatherDistribution
 
-from .helpers import small_problem
+from .helpers import save_checkpoint, small_problem
 
 WEATHER = WeatherDistribution(wind_speed_20ft_mph=20.0, wind_from_deg=240.0, duration_min=240)
 
@@ -30,21 +28,8 @@ WEATHER = WeatherDistribution(wind_speed_20ft_mph=20.0, wind_from_deg=240.0, dur
 @pytest.fixture
 def dpv_checkpoint(tmp_path):
     """An (untrained) network of the pretrained layout: DPV and weather channels."""
-    torch.manual_seed(0)
-    names = list(channel_layout(dpv_channel=True, weather_channels=True))
-    agent = DQNAgent(
-        in_channels=len(names), observation_channels=names, net=QNetConfig(width=8, blocks=2, norm_groups=2)
-    )
-    path = tmp_path / "dpv.ckpt"
-    torch.save(
-        {
-            "state_dict": agent.state_dict(),
-            "hyper_parameters": dict(agent.hparams),
-            "pytorch-lightning_version": lightning.__version__,
-        },
-        path,
-    )
-    return path
+    names = channel_layout(dpv_channel=True, weather_channels=True)
+    return save_checkpoint(tmp_path, "dpv", names, QNetConfig(width=8, blocks=2, norm_groups=2))
 
 
 class _Counting:
