@@ -82,7 +82,7 @@ from fuelrl.baselines.agent_local import LocalPlacement
 from fuelrl.baselines.agent_maps import windows
 from fuelrl.baselines.agent_observation import AgentObservation
 from fuelrl.baselines.base import GreedyPlanner, PlanningProblem, top_k_legal
-from fuelrl.baselines.local_q import PRECISIONS, LocalQ, receptive_radius, supports_local_rescoring  # noqa: F401
+from fuelrl.baselines.local_q import PRECISIONS, receptive_radius
 from fuelrl.errors import InputError
 from fuelrl.progress import Progress
 

@@ -201,7 +201,7 @@ def _nets():
 
 @pytest.mark.parametrize("net", _nets())
 def test_local_updates_equal_a_whole_pass_with_the_same_statistics(tmp_path, net):
-    from fuelrl.baselines.agent import LocalQ, supports_local_rescoring
+    from fuelrl.baselines.local_q import LocalQ, supports_local_rescoring
     from fuelrl.envs.observation import channel_layout
 
     names = channel_layout(dpv_channel=True)
@@ -231,9 +231,9 @@ def test_local_updates_equal_a_whole_pass_with_the_same_statistics(tmp_path, net
 
 
 def test_many_breaks_per_update_take_the_best_cells_and_refresh_exactly(checkpoint):
-    from fuelrl.baselines.agent import LocalQ
     from fuelrl.baselines.agent_maps import ArgmaxMap as _Argmax
     from fuelrl.baselines.agent_maps import change_boxes as _change_boxes
+    from fuelrl.baselines.local_q import LocalQ
 
     # the m best cells, ties to the lowest rank, removed from the map
     score = np.zeros((30, 30))
