@@ -38,7 +38,7 @@ from torchrl.envs.utils import ExplorationType
 from fuelrl.agents.losses import masked_argmax
 from fuelrl.agents.replay import ReplayStore
 from fuelrl.envs import EnvConfig, make_env
-from fuelrl.envs.factory import make_eval_env
+from fuelrl.envs.factory import make_eval_env, resolve_env_device
 from fuelrl.envs.observation import DPV_CHANNEL, channel_layout
 from fuelrl.errors import InputError
 
@@ -131,6 +131,9 @@ class ReplayDataModule(pl.LightningDataModule):
     Args:
         env: the training env (:class:`fuelrl.envs.EnvConfig`; ``env.batch_size`` tiles per env).
         num_workers: 0: the env runs in this process; N >= 1: a ParallelEnv of N worker processes.
+        env_device: where the training and evaluation envs run and grow their fires: "cpu"
+            (default), "cuda" / "cuda:N" (a simulator backend that runs there: ``env.backend:
+            torch``) or "auto" (a GPU when there is one and the backend runs on it).
         frames_per_collect: env transitions per collector batch (a multiple of the tiles per step).
         updates_per_collect: replay batches yielded (gradient steps before accumulation) per collector batch.
         warmup_frames: transitions stored before the first batch is yielded (epsilon stays at its start).
@@ -155,6 +158,7 @@ class ReplayDataModule(pl.LightningDataModule):
         self,
         env: EnvConfig | None = None,
         num_workers: int = 0,
+        env_device: str = "cpu",
         frames_per_collect: int = 64,
         updates_per_collect: int = 8,
         warmup_frames: int = 1000,
@@ -209,6 +213,7 @@ class ReplayDataModule(pl.LightningDataModule):
         if storage not in ("memory", "memmap"):
             raise InputError(f"data.storage: expected 'memory' or 'memmap', got {storage!r}")
         self.num_workers = num_workers
+        self.env_device = resolve_env_device(env_device, self.env_config.backend)
         self.frames_per_collect = frames_per_collect
         self.updates_per_collect = updates_per_collect
         self.warmup_frames = warmup_frames
@@ -310,7 +315,9 @@ class ReplayDataModule(pl.LightningDataModule):
 
     # --------------------------------------------------------------------------- envs
     def make_train_env(self) -> EnvBase:
-        return make_env(self.env_config, num_workers=self.num_workers, seed=self.rank_seed)
+        return make_env(
+            self.env_config, num_workers=self.num_workers, seed=self.rank_seed, device=self.env_device
+        )
 
     def eval_env(self, stage: str = "validate") -> EnvBase:
         """The evaluation env (held-out tiles, ``eval_tiles`` of them, rounded up to a multiple of
@@ -320,10 +327,16 @@ class ReplayDataModule(pl.LightningDataModule):
             # landscapes of several cell sizes: one SerialEnv worker per cell size (make_eval_env);
             # one fixed fire set per episode (fresh_fires would score each policy on other fires)
             cfg = replace(
-                self.env_config, split=self.eval_split, expert="none", expert_fires=0, expert_lookahead=False,
+                self.env_config,
+                split=self.eval_split,
+                expert="none",
+                expert_fires=0,
+                expert_lookahead=False,
                 fresh_fires=False,
             )
-            self._eval_envs[stage] = make_eval_env(cfg, self.eval_tiles, seed=self.eval_seed)
+            self._eval_envs[stage] = make_eval_env(
+                cfg, self.eval_tiles, seed=self.eval_seed, device=self.env_device
+            )
         return self._eval_envs[stage]
 
     # --------------------------------------------------------------------------- collection
@@ -371,9 +384,7 @@ class ReplayDataModule(pl.LightningDataModule):
         s = self.stats
         s.frames += frames
         s.episodes += n_done
-        s.fires += int(
-            round(self.env_config.fires_per_tile * n_done + frames * self.fires_per_frame)
-        )
+        s.fires += int(round(self.env_config.fires_per_tile * n_done + frames * self.fires_per_frame))
         s.collect_seconds += seconds
 
     def stream(self) -> Iterator[TensorDictBase]:

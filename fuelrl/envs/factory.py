@@ -118,6 +118,46 @@ def worker_configs(cfg: EnvConfig, num_workers: int) -> list[tuple[EnvConfig, in
     return out
 
 
+#: the values ``data.env_device`` takes (besides "cuda:N")
+ENV_DEVICES = ("cpu", "cuda", "auto")
+
+
+def resolve_env_device(name: str, backend: str) -> torch.device:
+    """The device the training envs run on for ``data.env_device`` = ``name``: "cpu", "cuda" /
+    "cuda:N" (the simulator backend ``backend`` then grows the fires on that GPU), or "auto" (the
+    first GPU when torch sees one and ``backend`` runs there, else the CPU). A GPU that torch does
+    not see, or a backend that cannot run on it, is an :class:`InputError` (never a silent CPU)."""
+    from fuelrl import registry
+
+    text = str(name).strip().lower()
+    devices = tuple(getattr(registry.get(backend), "devices", ("cpu",)))
+    if text == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() and "cuda" in devices else "cpu")
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise InputError(f"data.env_device: expected one of cpu, cuda, cuda:N, auto; got {name!r}")
+    if device.type == "cpu":
+        return device
+    if not torch.cuda.is_available():
+        raise InputError(
+            f"data.env_device {name!r}: torch {torch.__version__} sees no CUDA GPU; use cpu (or auto)"
+        )
+    index = 0 if device.index is None else device.index
+    if index >= torch.cuda.device_count():
+        raise InputError(
+            f"data.env_device {name!r}: torch sees {torch.cuda.device_count()} CUDA GPU(s) (cuda:0 ...)"
+        )
+    if "cuda" not in devices:
+        raise InputError(
+            f"data.env_device {name!r}: simulator backend {backend!r} runs on {', '.join(devices)} only; "
+            "set data.env.backend: torch (or env_device: cpu)"
+        )
+    return torch.device("cuda", index)
+
+
 def make_env(
     config: EnvConfig | None = None,
     num_workers: int = 0,
