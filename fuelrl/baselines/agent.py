@@ -357,6 +357,7 @@ class AgentPlanner(LocalPlacement, GreedyPlanner):
             prepared = problem.prepared_fires()  # the backend's, with what it cached (as dpv's)
             dev = prepared.tiles.device
             treated = torch.as_tensor(breaks[None], device=dev)
-            dpv = normalised_dpv(prepared, treated, result.arrival_min.to(dev))[0]
+            guard = problem.ignition_guard_cells
+            dpv = normalised_dpv(prepared, treated, result.arrival_min.to(dev), ignition_guard_cells=guard)[0]
             dpv = np.where(valid, dpv.detach().cpu().numpy(), 0.0)
         return bp, dpv

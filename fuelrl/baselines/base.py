@@ -92,6 +92,9 @@ class PlanningProblem:
         unit_shape: "patch" (compact 4-connected units) or "line" (lines across the fire paths).
         stop_gain: stop when the last round saved less than this per unit and planning fire (in ha,
             or in the values' units with ``values``); None: spend the whole budget.
+        ignition_guard_cells: DPV (the ``dpv`` policy's map, an agent's ``dpv/max`` input) leaves out
+            what each planning fire would save within this many cells (Chebyshev) of its own
+            ignition (``--ignition-guard-cells``; 0: nothing left out; docs/evaluation.md).
         fire_sets: the planning fires ``scenarios`` [1, S x F] hold S sets of F fires, one per
             recomputation in turn (:meth:`use_fire_set`); ``scenarios`` is then the current set.
         legal: bool [H, W], the cells a break may go on now: :attr:`plannable` less the current
@@ -115,6 +118,7 @@ class PlanningProblem:
     stop_gain: float | None = None
     unit_shape: str = "patch"
     fire_sets: int = 1
+    ignition_guard_cells: int = 0
     legal: np.ndarray = field(init=False)
     plannable: np.ndarray = field(init=False)
     _pool: ScenarioSet | None = field(init=False, default=None, repr=False)
@@ -134,6 +138,9 @@ class PlanningProblem:
             raise InputError(
                 f"fire_sets must divide the {self.scenarios.shape[1]} planning fires, got {self.fire_sets}"
             )
+        guard = self.ignition_guard_cells
+        if int(guard) != guard or guard < 0:
+            raise InputError(f"--ignition-guard-cells must be a whole number of cells >= 0, got {guard}")
         self.plannable = legal.copy()
         if self.fire_sets > 1:
             self._pool = self.scenarios

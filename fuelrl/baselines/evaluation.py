@@ -152,6 +152,7 @@ def plan_and_score(
     weather_grids: Any = None,
     unit_shape: str = "patch",
     fresh_fires: bool = False,
+    ignition_guard_cells: int = 0,
 ) -> LandscapeRun:
     """Plan with every planner on ``landscape`` and score on the shared held-out fires.
 
@@ -163,7 +164,9 @@ def plan_and_score(
     ``weather_grids``: the landscape's gridded weather (planning and held-out fires grow under it;
     ``weather`` is then its distribution). ``fresh_fires``: a fresh set of ``planning_fires`` fires
     for each recomputation of the planners' maps (:class:`PlanningProblem` ``fire_sets``; the sets
-    are drawn together from the planning stream, the held-out fires are unchanged)."""
+    are drawn together from the planning stream, the held-out fires are unchanged).
+    ``ignition_guard_cells``: no break within this many cells of a planning ignition
+    (:class:`PlanningProblem`)."""
     values = getattr(inputs, "values", None)
     cost = getattr(inputs, "cost", None)
     treatable = getattr(inputs, "treatable", None)
@@ -188,6 +191,7 @@ def plan_and_score(
     )
     info["planning"]["fires"] = int(planning_fires)
     info["planning"]["fire_sets"] = int(sets)
+    info["planning"]["ignition_guard_cells"] = int(ignition_guard_cells)
     planning, scoring = planning.to(backend.device), scoring.to(backend.device)
     sha_scoring = info["scoring"]["sha256"]
     sha_planning = scenario_fingerprint(planning)
@@ -226,6 +230,7 @@ def plan_and_score(
             stop_gain=stop_gain,
             unit_shape=unit_shape,
             fire_sets=sets,
+            ignition_guard_cells=ignition_guard_cells,
         )
         t0 = time.perf_counter()
         # every rank computed the plan; all score rank 0's (an agent's plan is not split, and a

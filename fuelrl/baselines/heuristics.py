@@ -91,6 +91,7 @@ class DPVPlanner(GreedyPlanner):
             torch.as_tensor(breaks[None], device=dev),
             result.arrival_min.to(dev),
             value_ha=value_ha,
+            ignition_guard_cells=problem.ignition_guard_cells,
         )
         return value[0].detach().cpu().numpy()
 
@@ -145,6 +146,7 @@ def dpv_blocks(
             b[None].repeat(m, 1, 1),
             arrival_min[lo:hi].to(dev).reshape(m, 1, h, w),
             value_ha=value_ha,
+            ignition_guard_cells=problem.ignition_guard_cells,
         )
         maps = maps.detach().cpu().numpy()
         for k in range(m):

@@ -63,6 +63,16 @@ def add_fire_arguments(parser: argparse.ArgumentParser) -> None:
         "ignitions; --no-fresh-fires: one fixed set (the behaviour before 2026-12-02)",
     )
     planner.add_argument(
+        "--ignition-guard-cells",
+        type=int,
+        default=0,
+        metavar="N",
+        help="DPV (the dpv policy, an agent's dpv/max input) leaves out what each planning fire would "
+        "save within N cells (Chebyshev) of its own ignition (default 0): rings of breaks around a "
+        "planning ignition fence in that one fire, not the fires to come (docs/evaluation.md, "
+        "'Ignition guard')",
+    )
+    planner.add_argument(
         "--agent-tile-size",
         type=int,
         metavar="CELLS",
@@ -143,6 +153,7 @@ def fire_counts(args: argparse.Namespace) -> tuple[int, int]:
     opt.count("planning_fires", planning)
     if args.recompute_every is not None:
         opt.count("recompute_every", args.recompute_every, 1, 1_000_000)
+    opt.count("ignition_guard_cells", args.ignition_guard_cells, 0, 1_000_000)
     return int(args.fires), int(planning)
 
 
@@ -178,6 +189,7 @@ _SHARED = (
     "conventions",
     "treatment_fuel_model",
     "recompute_every",
+    "ignition_guard_cells",
     "agent_tile_size",
     "agent_search",
     "agent_precision",

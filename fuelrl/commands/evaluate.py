@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 landscape_index=i,
                 recompute_every=args.recompute_every,
                 fresh_fires=args.fresh_fires,
+                ignition_guard_cells=args.ignition_guard_cells,
                 log=log,
                 weather_grids=weathers[i][1],
             )

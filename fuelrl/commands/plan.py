@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         recompute_every=args.recompute_every,
         fresh_fires=args.fresh_fires,
+        ignition_guard_cells=args.ignition_guard_cells,
         weather_grids=grids,
     )
     if not distributed.is_main():

@@ -111,8 +111,11 @@ def landscape_channels(
     return out * valid_f.unsqueeze(1)
 
 
-def normalised_dpv(prepared: PreparedFires, breaks: torch.Tensor, arrival_min: torch.Tensor) -> torch.Tensor:
-    """float32 [B, H, W]: the ``"dpv/max"`` channel, DPV divided by its maximum over each tile.
+def normalised_dpv(
+    prepared: PreparedFires, breaks: torch.Tensor, arrival_min: torch.Tensor, *, ignition_guard_cells: int = 0
+) -> torch.Tensor:
+    """float32 [B, H, W]: the ``"dpv/max"`` channel, DPV divided by its maximum over each tile
+    (``ignition_guard_cells``: as :func:`fuelrl.simulators.trees.dpv`; the planner's option).
 
     DPV (:func:`fuelrl.simulators.trees.dpv`) is the expected area, ha per fire, whose fire arrival
     passes through the cell in the fires' minimum-travel-time trees, with the ``breaks`` in place
@@ -122,7 +125,7 @@ def normalised_dpv(prepared: PreparedFires, breaks: torch.Tensor, arrival_min: t
     tile and a whole landscape); 0 on a tile where nothing burns. Treated cells and cells no fire
     reaches are 0.
     """
-    value = dpv(prepared, breaks, arrival_min)
+    value = dpv(prepared, breaks, arrival_min, ignition_guard_cells=ignition_guard_cells)
     top = value.flatten(1).amax(dim=1).view(-1, 1, 1)
     return torch.where(top > 0, value / top.clamp_min(1e-12), 0.0).float()
 

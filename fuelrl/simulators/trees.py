@@ -238,6 +238,7 @@ def dpv(
     value_ha: torch.Tensor | np.ndarray | None = None,
     margin: int = WINDOW_MARGIN,
     without_ignitions: bool = False,
+    ignition_guard_cells: int = 0,
 ) -> torch.Tensor:
     """DPV of every cell of the prepared tiles, ha per fire (see the module docstring): the one
     entry point of the fire-path trees.
@@ -259,6 +260,13 @@ def dpv(
     there would "stop" that fire; FireEnv's teacher fires, which no observation shows, start at
     random cells, so that value is a spike no input predicts): the cell keeps what the other fires
     route through it.
+
+    ``ignition_guard_cells`` = N > 0: leave out each fire's subtree sums at every cell within N
+    cells (Chebyshev: the (2N + 1)^2 square) of its own ignition, not only at it. Near its
+    ignition a cell carries nearly a whole fire of the sample (a ring of breaks there fences that
+    one fire in), which for the fires to come, starting elsewhere, is noise: a greedy planner on a
+    sample's DPV spends a large share of its budget on such rings (docs/evaluation.md, "Ignition
+    guard"). The cells keep what the other fires route through them.
     """
     tiles, scenarios, options = prepared.tiles, prepared.scenarios, prepared.options
     b, h, w = tiles.shape
@@ -311,13 +319,15 @@ def dpv(
         parent = predecessors(arr, travel).reshape(len(chunk), -1)
         burned_value = torch.where(torch.isfinite(arr), val, 0.0).reshape(len(chunk), -1)
         sub = subtree_sums(parent, burned_value).view(len(chunk), wh, ww)
-        if without_ignitions:
-            ign = scenarios.ignition_cell.reshape(-1)[torch.as_tensor(chunk, device=dev)].cpu().numpy()
-            ir, ic = ign // w - r0, ign % w - c0
-            inside = (ir >= 0) & (ir < wh) & (ic >= 0) & (ic < ww)
-            k = np.flatnonzero(inside)
-            at = [torch.as_tensor(x, device=dev) for x in (k, ir[k], ic[k])]
-            sub[at[0], at[1], at[2]] = 0.0
+        guard = int(ignition_guard_cells) if ignition_guard_cells > 0 else (0 if without_ignitions else -1)
+        if guard >= 0:  # each fire's own ignition cell (and the cells around it) left out
+            ign = scenarios.ignition_cell.reshape(-1)[torch.as_tensor(chunk, device=dev)]
+            ir = (ign // w - torch.as_tensor(r0, device=dev)).view(-1, 1, 1)
+            ic = (ign % w - torch.as_tensor(c0, device=dev)).view(-1, 1, 1)
+            rows = torch.arange(wh, device=dev).view(1, -1, 1)
+            cols = torch.arange(ww, device=dev).view(1, 1, -1)
+            near = ((rows - ir).abs() <= guard) & ((cols - ic).abs() <= guard)
+            sub = sub.masked_fill(near, 0.0)
         for k, n in enumerate(chunk.tolist()):
             sums[n] = (int(r0[k]), int(c0[k]), sub[k])
     dpv = torch.zeros(b, h, w, dtype=torch.float64, device=dev)

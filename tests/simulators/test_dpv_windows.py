@@ -74,7 +74,8 @@ def test_dpv_plan_on_testmtt_is_the_plan_of_the_whole_tile_trees(testmtt_dir, mo
 
     new = plan()
 
-    def oracle(prepared, breaks, arrival, *, value_ha=None):
+    def oracle(prepared, breaks, arrival, *, value_ha=None, ignition_guard_cells=0):
+        assert ignition_guard_cells == 0  # the plain DPV the whole-tile trees compute
         p = prepared
         return whole_tile_dpv(p.tiles, breaks, p.scenarios, arrival, p.options, value_ha=value_ha)
 
