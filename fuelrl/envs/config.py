@@ -139,6 +139,11 @@ class EnvConfig:
     #: the DPV of fires the agent has not seen, as plans are scored on held-out fires (one
     #: simulation of the N fires per step; fuelrl.envs.expert.TeacherFires)
     expert_fires: int = 0
+    #: with expert_fires N > 0: the teacher's DPV also leaves out what each of its fires would save
+    #: within this many cells (Chebyshev) of its own ignition, not only at it (the planner's
+    #: ``--ignition-guard-cells``; fuelrl.simulators.trees.dpv): the near-ignition values of fires
+    #: that start at random cells are what makes an unseen-fire target noisy (docs/pretrained.md)
+    expert_ignition_guard_cells: int = 0
     #: with expert "dpv": at every simulation the teacher also plays the next interval itself
     #: (``simulate_every`` breaks, or the budget left), regrowing the fires after each of its
     #: breaks, and reports those cells as ``expert_set`` (bool per cell; all False at the other
@@ -188,6 +193,12 @@ class EnvConfig:
         need(self.expert in ("none", "dpv"), "expert", "'none' or 'dpv'")
         need(self.expert_fires >= 0, "expert_fires", ">= 0 (0: the episode's own fires)")
         need(self.expert_fires == 0 or self.expert == "dpv", "expert_fires", "0 unless expert is 'dpv'")
+        need(self.expert_ignition_guard_cells >= 0, "expert_ignition_guard_cells", ">= 0 cells")
+        need(
+            self.expert_ignition_guard_cells == 0 or self.expert_fires > 0,
+            "expert_ignition_guard_cells",
+            "0 unless expert_fires > 0 (it guards the teacher's own fires)",
+        )
         lookahead = "false unless expert is 'dpv'"
         need(not self.expert_lookahead or self.expert == "dpv", "expert_lookahead", lookahead)
         need(

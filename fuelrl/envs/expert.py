@@ -106,6 +106,7 @@ class TeacherFires:
         self.backend = backend
         self.scenarios = ScenarioSet.zeros(batch_size, cfg.expert_fires, device)
         self.prepared = None
+        self.guard_cells = int(cfg.expert_ignition_guard_cells)
 
     def draw(
         self,
@@ -133,9 +134,11 @@ class TeacherFires:
         """float64 [n, H, W]: the DPV (ha per fire) of the teacher fires of ``slots`` grown with
         ``breaks`` [n, H, W], each fire's value at its own ignition cell left out (there a break
         would "stop" a fire that starts wherever it likes: a spike at N random cells that no input
-        predicts; the cell keeps what the other fires route through it)."""
+        predicts; the cell keeps what the other fires route through it), and with
+        ``expert_ignition_guard_cells`` = N its value within N cells of it."""
         b = self.scenarios.ignition_cell.shape[0]
         prepared = self.prepared if len(slots) == b else self.prepared.index(slots)
         result = self.backend.simulate_prepared(prepared, breaks)
         arrival = result.arrival_min.to(breaks.device)
-        return dpv(prepared, breaks, arrival, without_ignitions=True).to(breaks.device)
+        value = dpv(prepared, breaks, arrival, without_ignitions=True, ignition_guard_cells=self.guard_cells)
+        return value.to(breaks.device)

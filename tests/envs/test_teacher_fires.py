@@ -91,3 +91,30 @@ def test_labels_follow_partial_resets_and_the_seed():
 def test_bad_expert_fires_are_one_line_errors(kw):
     with pytest.raises(InputError, match="EnvConfig.expert_fires"):
         FireEnv(synthetic_env_config(seed=2, size=96, **kw))
+
+
+def test_a_guarded_teacher_leaves_out_its_fires_near_their_ignitions():
+    """``expert_ignition_guard_cells``: the target is the teacher fires' DPV with each fire's value
+    within N cells of its own ignition left out (trees.dpv's ignition guard), on the teacher map's
+    own scale; it differs from the unguarded target and never exceeds it where both are scaled alike."""
+    plain, guarded = _env(expert_fires=6), _env(expert_fires=6, expert_ignition_guard_cells=2)
+    a, b = plain.reset(), guarded.reset()
+    torch.testing.assert_close(a["observation"], b["observation"])  # the same tiles and fires
+    t = guarded.teacher
+    result = guarded.backend.simulate(guarded.tiles, guarded.breaks, t.scenarios)
+    prepared = guarded.backend.prepare(guarded.tiles, t.scenarios)
+    want = dpv(prepared, guarded.breaks, result.arrival_min, without_ignitions=True, ignition_guard_cells=2)
+    raw = dpv(prepared, guarded.breaks, result.arrival_min, without_ignitions=True)
+    assert bool((want <= raw + 1e-12).all()) and float(want.sum()) < float(raw.sum())
+    for i in range(3):
+        top = float(want[i].max())
+        assert top > 0
+        torch.testing.assert_close(b["expert_dpv"][i].double(), want[i].flatten() / top, rtol=1e-4, atol=1e-6)
+    assert float((a["expert_dpv"] - b["expert_dpv"]).abs().max()) > 0.05
+
+
+@pytest.mark.parametrize("kw", [{"expert_ignition_guard_cells": -1}, {"expert_ignition_guard_cells": 2}])
+def test_bad_teacher_guards_are_one_line_errors(kw):
+    fires = {} if kw["expert_ignition_guard_cells"] == 2 else {"expert_fires": 4}  # 2: without teacher fires
+    with pytest.raises(InputError, match="EnvConfig.expert_ignition_guard_cells"):
+        FireEnv(synthetic_env_config(seed=2, size=96, expert="dpv", **fires, **kw))
