@@ -331,6 +331,7 @@ class ReplayDataModule(pl.LightningDataModule):
                 split=self.eval_split,
                 expert="none",
                 expert_fires=0,
+                expert_ignition_guard_cells=0,
                 expert_lookahead=False,
                 fresh_fires=False,
             )

@@ -280,3 +280,14 @@ def test_fit_fine_tunes_from_another_runs_weights_with_other_losses(tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert "model.init_weights" in err[-1] and "Traceback" not in "\n".join(err)
     assert not list(bad.rglob("*.ckpt"))
+
+
+def test_fit_with_a_guarded_teacher_validates_on_plain_envs(tmp_path, capsys):
+    """``data.env.expert_ignition_guard_cells`` with teacher fires trains and validates (the
+    evaluation envs, which carry no teacher, drop the guard with the teacher's fires)."""
+    root = tmp_path / "run"
+    teacher = ["--data.env.expert_fires=2", "--data.env.expert_ignition_guard_cells=1"]
+    args = ["fit", *TINY, *DPV_IMITATION, *teacher, f"--trainer.default_root_dir={root}"]
+    assert lightning_main(args) == 0
+    assert "fuelrl fit: finished at step 24" in capsys.readouterr().out
+    assert len(scalars(root)["eval/burned_ha"]) == 2  # validated after 12 and 24 steps
